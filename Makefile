@@ -1,0 +1,46 @@
+# cloudtrail_fdw/Makefile
+
+MODULE_big = cloudtrail_fdw
+OBJS = \
+	$(WIN32RES) \
+	src/cloudtrail_fdw.o \
+	src/option.o \
+	src/prune.o \
+	src/scan.o \
+	src/tuple.o \
+	src/aws/buf.o \
+	src/aws/sigv4.o \
+	src/aws/http.o \
+	src/aws/s3.o \
+	src/aws/trail_key.o \
+	src/aws/records.o
+
+EXTENSION = cloudtrail_fdw
+DATA = cloudtrail_fdw--1.0.sql
+PGFILEDESC = "cloudtrail_fdw - foreign data wrapper for AWS CloudTrail"
+
+DEPS = libcurl json-c openssl zlib
+PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS))
+SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
+
+REGRESS = options trail_scan trail_errors
+REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
+
+# The AWS client layer builds on its own for the unit tests and fuzz targets.
+AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
+	src/aws/trail_key.o src/aws/records.o
+UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3
+
+EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+test/unit/%: test/unit/%.c test/unit/unit.h $(AWS_OBJS)
+	$(CC) $(CFLAGS) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< $(AWS_OBJS) \
+		$(shell pkg-config --libs $(DEPS))
+
+unit: $(UNIT_TESTS)
+
+.PHONY: unit

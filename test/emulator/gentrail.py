@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Deterministic CloudTrail trail generator for the local emulator.
+
+Writes a trail as CloudTrail delivers it, built from the real records in
+../shared/data/real-cloudtrail/records.ndjson, re-stamped:
+
+  <data>/s3/<bucket>/[<prefix>/]AWSLogs/[<org>/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz
+  <data>/s3/<bucket>/.../CloudTrail-Insight/<region>/YYYY/MM/DD/<file>.json.gz
+  <data>/s3/<bucket>/.../CloudTrail-Digest/<region>/YYYY/MM/DD/<digest>.json.gz
+  <data>/meta/<bucket>/<key>.json          x-amz-meta-* of digest objects
+  <data>/lookup/<acct>/<region>.ndjson     management events for LookupEvents, newest first
+  <data>/lookup/<acct>/<region>.insight.ndjson
+  <data>/trail.json                        what was generated (DescribeTrails, tests)
+
+Files are delivered every ~5 minutes, a few hours late now and then, with
+some duplicate eventIDs; digests are hourly and signed with testkey.
+
+Standard library only.  Same arguments, same bytes.
+"""
+import argparse
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import random
+import string
+import sys
+import uuid
+
+import testkey
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_RECORDS = os.path.join(HERE, "..", "..", "..", "shared", "data",
+                               "real-cloudtrail", "records.ndjson")
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_insight(rec):
+    return rec.get("eventType") == "AwsCloudTrailInsight" or "insightDetails" in rec
+
+
+def is_management(rec):
+    if rec.get("managementEvent") is False:
+        return False
+    return rec.get("eventCategory", "Management") == "Management"
+
+
+class Trail:
+    def __init__(self, a):
+        self.a = a
+        self.rng = random.Random(a.seed)
+        self.out = a.data
+        self.bucket = a.bucket
+        base = (a.prefix.rstrip("/") + "/" if a.prefix else "") + "AWSLogs/"
+        if a.organization_id:
+            base += a.organization_id + "/"
+        self.base = base
+        self.accounts = a.accounts
+        self.regions = a.regions
+        with open(a.records) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+        self.logrecs = [r for r in recs if not is_insight(r)]
+        self.insightrecs = [r for r in recs if is_insight(r)]
+        self.end = (dt.datetime.fromisoformat(a.end.replace("Z", "+00:00")) if a.end
+                    else dt.datetime.now(dt.timezone.utc)).replace(minute=0, second=0, microsecond=0)
+        self.start = self.end - dt.timedelta(days=a.days)
+        self.files = []          # (acct, region, delivery, key, nrecords)
+        self.lookup = {}         # (acct, region, kind) -> [record]
+
+    def unique16(self):
+        return "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(16))
+
+    def put(self, key, payload, meta=None):
+        path = os.path.join(self.out, "s3", self.bucket, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        with open(path, "wb") as f:
+            # mtime=0 keeps the bytes reproducible
+            f.write(gzip.compress(raw, compresslevel=6, mtime=0))
+        if meta:
+            mpath = os.path.join(self.out, "meta", self.bucket, key + ".json")
+            os.makedirs(os.path.dirname(mpath), exist_ok=True)
+            with open(mpath, "w") as f:
+                json.dump(meta, f)
+        return raw
+
+    def restamp(self, src, acct, region, when):
+        rec = json.loads(json.dumps(src))
+        rec["eventTime"] = iso(when)
+        rec["awsRegion"] = region
+        rec["recipientAccountId"] = acct
+        rec["eventID"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        ui = rec.get("userIdentity")
+        if isinstance(ui, dict) and "accountId" in ui and ui.get("type") != "AWSService":
+            ui["accountId"] = acct
+        return rec
+
+    def folder(self, acct, kind, region, t):
+        return f"{self.base}{acct}/{kind}/{region}/{t:%Y/%m/%d}/"
+
+    def gen_logs(self, acct, region):
+        a = self.a
+        delivered = []   # (delivery time, records)
+        seconds = int((self.end - self.start).total_seconds())
+        n = a.events_per_day * a.days
+        times = sorted(self.rng.randrange(seconds) for _ in range(n))
+        events = [self.restamp(self.rng.choice(self.logrecs), acct, region,
+                               self.start + dt.timedelta(seconds=s)) for s in times]
+        # Group into 5-minute delivery windows, split into files.
+        i = 0
+        while i < len(events):
+            t0 = dt.datetime.fromisoformat(events[i]["eventTime"].replace("Z", "+00:00"))
+            wend = t0.replace(second=0) + dt.timedelta(minutes=5 - t0.minute % 5)
+            j = i
+            while j < len(events) and events[j]["eventTime"] < iso(wend):
+                j += 1
+            window = events[i:j]
+            i = j
+            while window:
+                k = self.rng.randint(a.min_records, a.max_records)
+                chunk, window = window[:k], window[k:]
+                delay = dt.timedelta(seconds=self.rng.randrange(30, 240))
+                if self.rng.random() < a.late_fraction:
+                    delay += dt.timedelta(hours=self.rng.randint(2, 6))
+                delivered.append((wend + delay, chunk))
+        # A few duplicate eventIDs: a record delivered again in a later file.
+        for d, chunk in list(delivered):
+            if self.rng.random() < a.duplicate_fraction:
+                delivered.append((d + dt.timedelta(minutes=7), [dict(chunk[0])]))
+        for d, chunk in sorted(delivered, key=lambda x: x[0]):
+            if d > self.end + dt.timedelta(hours=12):
+                d = self.end + dt.timedelta(hours=12)
+            key = (self.folder(acct, "CloudTrail", region, d) +
+                   f"{acct}_CloudTrail_{region}_{d:%Y%m%dT%H%M}Z_{self.unique16()}.json.gz")
+            raw = self.put(key, {"Records": chunk})
+            self.files.append({"account": acct, "region": region, "delivery": iso(d),
+                               "key": key, "records": len(chunk),
+                               "sha256": hashlib.sha256(raw).hexdigest(),
+                               "oldest": min(r["eventTime"] for r in chunk),
+                               "newest": max(r["eventTime"] for r in chunk)})
+            for r in chunk:
+                if is_management(r):
+                    self.lookup.setdefault((acct, region, "management"), []).append(r)
+
+    def gen_insights(self, acct, region):
+        if not self.insightrecs or not self.a.insights:
+            return
+        for _ in range(self.a.insights):
+            s = self.rng.randrange(int((self.end - self.start).total_seconds()))
+            t = self.start + dt.timedelta(seconds=s)
+            rec = self.restamp(self.rng.choice(self.insightrecs), acct, region, t)
+            d = t + dt.timedelta(minutes=self.rng.randint(10, 30))
+            key = (self.folder(acct, "CloudTrail-Insight", region, d) +
+                   f"{acct}_CloudTrail-Insight_{region}_{d:%Y%m%dT%H%M}Z_{self.unique16()}.json.gz")
+            self.put(key, {"Records": [rec]})
+            self.files.append({"account": acct, "region": region, "delivery": iso(d),
+                               "key": key, "records": 1, "insight": True,
+                               "oldest": rec["eventTime"], "newest": rec["eventTime"]})
+            self.lookup.setdefault((acct, region, "insight"), []).append(rec)
+
+    def gen_digests(self, acct, region):
+        prev_sig = prev_key = prev_hash = None
+        logs = sorted((f for f in self.files if f["account"] == acct and f["region"] == region
+                       and not f.get("insight")), key=lambda f: f["delivery"])
+        hour = self.start
+        last = self.end + dt.timedelta(hours=12)
+        i = 0
+        while hour < last:
+            nxt = hour + dt.timedelta(hours=1)
+            covered = []
+            while i < len(logs) and logs[i]["delivery"] < iso(nxt):
+                covered.append(logs[i])
+                i += 1
+            end = nxt + dt.timedelta(seconds=self.rng.randrange(60, 600))
+            key = (self.folder(acct, "CloudTrail-Digest", region, end) +
+                   f"{acct}_CloudTrail-Digest_{region}_{self.a.trail_name}_{self.a.home_region}_"
+                   f"{end:%Y%m%dT%H%M%S}Z.json.gz")
+            digest = {
+                "awsAccountId": acct,
+                "digestStartTime": iso(hour),
+                "digestEndTime": iso(end),
+                "digestS3Bucket": self.bucket,
+                "digestS3Object": key,
+                "digestPublicKeyFingerprint": testkey.fingerprint(),
+                "digestSignatureAlgorithm": "SHA256withRSA",
+                "newestEventTime": max((f["newest"] for f in covered), default=None),
+                "oldestEventTime": min((f["oldest"] for f in covered), default=None),
+                "previousDigestS3Bucket": self.bucket if prev_key else None,
+                "previousDigestS3Object": prev_key,
+                "previousDigestHashValue": prev_hash,
+                "previousDigestHashAlgorithm": "SHA-256" if prev_key else None,
+                "previousDigestSignature": prev_sig,
+                "logFiles": [{"s3Bucket": self.bucket, "s3Object": f["key"],
+                              "hashValue": f["sha256"], "hashAlgorithm": "SHA-256",
+                              "newestEventTime": f["newest"], "oldestEventTime": f["oldest"]}
+                             for f in covered],
+            }
+            raw = json.dumps(digest, separators=(",", ":")).encode()
+            h = hashlib.sha256(raw).hexdigest()
+            to_sign = "\n".join([digest["digestEndTime"], f"{self.bucket}/{key}", h,
+                                 prev_sig if prev_sig else "null"]).encode()
+            sig = testkey.sign(to_sign).hex()
+            path = os.path.join(self.out, "s3", self.bucket, key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(gzip.compress(raw, mtime=0))
+            mpath = os.path.join(self.out, "meta", self.bucket, key + ".json")
+            os.makedirs(os.path.dirname(mpath), exist_ok=True)
+            with open(mpath, "w") as f:
+                json.dump({"signature": sig, "signature-algorithm": "SHA256withRSA"}, f)
+            prev_sig, prev_key, prev_hash = sig, key, h
+            hour = nxt
+
+    def write_lookup(self):
+        for (acct, region, kind), recs in self.lookup.items():
+            d = os.path.join(self.out, "lookup", acct)
+            os.makedirs(d, exist_ok=True)
+            name = f"{region}.ndjson" if kind == "management" else f"{region}.insight.ndjson"
+            seen = set()
+            with open(os.path.join(d, name), "w") as f:
+                for r in sorted(recs, key=lambda r: r["eventTime"], reverse=True):
+                    if r["eventID"] in seen:
+                        continue
+                    seen.add(r["eventID"])
+                    f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+    def run(self):
+        for acct in self.accounts:
+            for region in self.regions:
+                self.gen_logs(acct, region)
+                self.gen_insights(acct, region)
+                if self.a.digests:
+                    self.gen_digests(acct, region)
+        self.write_lookup()
+        info = {
+            "bucket": self.bucket, "prefix": self.a.prefix, "organization_id": self.a.organization_id,
+            "accounts": self.accounts, "regions": self.regions,
+            "trail_name": self.a.trail_name, "home_region": self.a.home_region,
+            "start": iso(self.start), "end": iso(self.end),
+            "files": len(self.files), "events": sum(f["records"] for f in self.files),
+        }
+        with open(os.path.join(self.out, "trail.json"), "w") as f:
+            json.dump(info, f, indent=1)
+        with open(os.path.join(self.out, "files.ndjson"), "w") as f:
+            for x in self.files:
+                f.write(json.dumps(x) + "\n")
+        return info
+
+
+def parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="emulator data directory")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bucket", default="trail-bucket")
+    p.add_argument("--prefix", default="")
+    p.add_argument("--organization-id", default="")
+    p.add_argument("--accounts", default="111111111111,222222222222")
+    p.add_argument("--regions", default="us-east-1,eu-west-1,ap-southeast-2")
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--events-per-day", type=int, default=200,
+                   help="per account and region")
+    p.add_argument("--records-per-file", default="1-20", help="N or MIN-MAX")
+    p.add_argument("--end", default="", help="end of the generated period (UTC ISO); default now")
+    p.add_argument("--late-fraction", type=float, default=0.01)
+    p.add_argument("--duplicate-fraction", type=float, default=0.005)
+    p.add_argument("--insights", type=int, default=2, help="Insights events per account and region")
+    p.add_argument("--no-digests", dest="digests", action="store_false")
+    p.add_argument("--trail-name", default="org-trail")
+    p.add_argument("--home-region", default="us-east-1")
+    p.add_argument("--records", default=DEFAULT_RECORDS)
+    return p
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    a.accounts = [x for x in a.accounts.split(",") if x]
+    a.regions = [x for x in a.regions.split(",") if x]
+    lo, _, hi = a.records_per_file.partition("-")
+    a.min_records, a.max_records = int(lo), int(hi or lo)
+    info = Trail(a).run()
+    json.dump(info, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
