@@ -1,0 +1,486 @@
+/*-------------------------------------------------------------------------
+ *
+ * records.c
+ *		Streaming gunzip and a splitter for {"Records":[ ... ]}.
+ *
+ * The splitter is a small state machine over the inflated bytes.  It knows
+ * just enough JSON to find where each element of the top-level "Records"
+ * array begins and ends (strings, escapes, nesting); the record itself is
+ * parsed later by json-c, which checks everything else.  Other top-level
+ * members are skipped.  Anything after the closing brace other than white
+ * space is an error, and so is anything after the end of the gzip stream:
+ * CloudTrail writes exactly one member per file.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/aws/records.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "ct_buf.h"
+#include "ct_records.h"
+
+#define INFLATE_CHUNK (64 * 1024)
+
+typedef enum SplitState
+{
+	S_START,					/* before the top-level '{' */
+	S_KEY_OR_END,				/* expecting a key or '}' */
+	S_KEY,						/* inside a top-level key string */
+	S_COLON,
+	S_VALUE,					/* start of a top-level value */
+	S_SKIP,						/* inside a skipped value */
+	S_AFTER_VALUE,				/* expecting ',' or '}' */
+	S_ELEM_OR_END,				/* in Records: expecting '{' or ']' */
+	S_ELEM_FIRST,				/* in Records, right after '[' */
+	S_RECORD,					/* inside a record object */
+	S_AFTER_ELEM,				/* expecting ',' or ']' */
+	S_TRAILER,					/* after the top-level '}' */
+} SplitState;
+
+struct CtRecordReader
+{
+	bool		gzipped;
+	z_stream	zs;
+	bool		zs_live;
+	bool		gz_done;		/* inflate reported Z_STREAM_END */
+	bool		eof;			/* no more input will come */
+	CtBuf		in;				/* compressed bytes not yet inflated */
+	size_t		in_pos;
+	CtBuf		out;			/* inflated bytes not yet consumed */
+	size_t		scan;			/* splitter position in out */
+	size_t		rec_start;		/* start of the record being scanned */
+	SplitState	state;
+	int			depth;
+	bool		in_str;
+	bool		esc;
+	bool		key_is_records;
+	bool		in_records;
+	bool		saw_records;
+	size_t		key_len;
+	char		key[16];
+	char		error[256];
+	long long	records;
+	long long	bytes_in;
+	long long	bytes_out;
+};
+
+CtRecordReader *
+ct_rr_create(bool gzipped)
+{
+	CtRecordReader *rr = calloc(1, sizeof(CtRecordReader));
+
+	if (!rr)
+		return NULL;
+	rr->gzipped = gzipped;
+	if (gzipped)
+	{
+		/* 16 + MAX_WBITS: gzip wrapper only */
+		if (inflateInit2(&rr->zs, 16 + MAX_WBITS) != Z_OK)
+		{
+			free(rr);
+			return NULL;
+		}
+		rr->zs_live = true;
+	}
+	return rr;
+}
+
+void
+ct_rr_destroy(CtRecordReader *rr)
+{
+	if (!rr)
+		return;
+	if (rr->zs_live)
+		inflateEnd(&rr->zs);
+	ct_buf_free(&rr->in);
+	ct_buf_free(&rr->out);
+	free(rr);
+}
+
+bool
+ct_rr_push(CtRecordReader *rr, const char *data, size_t len)
+{
+	rr->bytes_in += len;
+	if (rr->in_pos > 0 && rr->in_pos == rr->in.len)
+	{
+		ct_buf_reset(&rr->in);
+		rr->in_pos = 0;
+	}
+	ct_buf_append(&rr->in, data, len);
+	return !rr->in.failed;
+}
+
+void
+ct_rr_set_eof(CtRecordReader *rr)
+{
+	rr->eof = true;
+}
+
+const char *
+ct_rr_error(const CtRecordReader *rr)
+{
+	return rr->error;
+}
+
+size_t
+ct_rr_backlog(const CtRecordReader *rr)
+{
+	return rr->in.len - rr->in_pos;
+}
+
+long long
+ct_rr_records(const CtRecordReader *rr)
+{
+	return rr->records;
+}
+
+long long
+ct_rr_bytes_in(const CtRecordReader *rr)
+{
+	return rr->bytes_in;
+}
+
+long long
+ct_rr_bytes_out(const CtRecordReader *rr)
+{
+	return rr->bytes_out;
+}
+
+static CtRecordStatus
+fail(CtRecordReader *rr, const char *fmt, const char *arg)
+{
+	snprintf(rr->error, sizeof(rr->error), fmt, arg);
+	return CT_REC_ERROR;
+}
+
+/*
+ * Inflate up to one chunk of pending input into rr->out.  Returns false on
+ * error (rr->error set); sets *progress when bytes were produced or input
+ * consumed.
+ */
+static bool
+inflate_more(CtRecordReader *rr, bool *progress)
+{
+	size_t		avail = rr->in.len - rr->in_pos;
+
+	*progress = false;
+	if (avail == 0)
+		return true;
+	if (!rr->gzipped)
+	{
+		ct_buf_append(&rr->out, rr->in.data + rr->in_pos, avail);
+		rr->in_pos += avail;
+		rr->bytes_out += avail;
+		*progress = true;
+		return !rr->out.failed || (fail(rr, "%s", "out of memory"), false);
+	}
+	if (rr->gz_done)
+	{
+		/* only white space may never follow; any byte is a second member */
+		snprintf(rr->error, sizeof(rr->error), "unexpected data after end of compressed stream");
+		return false;
+	}
+	if (!ct_buf_reserve(&rr->out, INFLATE_CHUNK))
+	{
+		snprintf(rr->error, sizeof(rr->error), "out of memory");
+		return false;
+	}
+	rr->zs.next_in = (Bytef *) rr->in.data + rr->in_pos;
+	rr->zs.avail_in = (uInt) (avail > (1u << 30) ? (1u << 30) : avail);
+	rr->zs.next_out = (Bytef *) rr->out.data + rr->out.len;
+	rr->zs.avail_out = INFLATE_CHUNK;
+	{
+		int			z = inflate(&rr->zs, Z_NO_FLUSH);
+		size_t		used = (size_t) (rr->zs.next_in - (Bytef *) (rr->in.data + rr->in_pos));
+		size_t		made = INFLATE_CHUNK - rr->zs.avail_out;
+
+		rr->in_pos += used;
+		rr->out.len += made;
+		rr->out.data[rr->out.len] = '\0';
+		rr->bytes_out += made;
+		*progress = used > 0 || made > 0;
+		if (z == Z_STREAM_END)
+			rr->gz_done = true;
+		else if (z != Z_OK && z != Z_BUF_ERROR)
+		{
+			snprintf(rr->error, sizeof(rr->error), "invalid gzip data: %s",
+					 rr->zs.msg ? rr->zs.msg : "corrupt stream");
+			return false;
+		}
+	}
+	return true;
+}
+
+static inline bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/*
+ * Run the splitter over new bytes.  Returns CT_REC_RECORD with the record's
+ * bounds, CT_REC_NEED_INPUT when it ran out of bytes, or an error.
+ */
+static CtRecordStatus
+split(CtRecordReader *rr, size_t *rs, size_t *re)
+{
+	const char *d = rr->out.data;
+	size_t		n = rr->out.len;
+	size_t		i = rr->scan;
+
+	while (i < n)
+	{
+		char		c = d[i];
+
+		switch (rr->state)
+		{
+			case S_START:
+				if (is_ws(c))
+					break;
+				if (c != '{')
+					return fail(rr, "%s", "file is not a JSON object");
+				rr->state = S_KEY_OR_END;
+				break;
+			case S_KEY_OR_END:
+			case S_AFTER_VALUE:
+				if (is_ws(c))
+					break;
+				if (c == '}')
+				{
+					if (!rr->saw_records)
+						return fail(rr, "%s", "file has no \"Records\" array");
+					rr->state = S_TRAILER;
+				}
+				else if (rr->state == S_AFTER_VALUE && c == ',')
+					rr->state = S_KEY_OR_END;
+				else if (rr->state == S_KEY_OR_END && c == '"')
+				{
+					rr->state = S_KEY;
+					rr->key_len = 0;
+					rr->esc = false;
+				}
+				else
+					return fail(rr, "%s", "malformed JSON at the top level of the file");
+				break;
+			case S_KEY:
+				if (rr->esc)
+					rr->esc = false;
+				else if (c == '\\')
+					rr->esc = true;
+				else if (c == '"')
+				{
+					rr->key_is_records = rr->key_len == 7 && memcmp(rr->key, "Records", 7) == 0;
+					rr->state = S_COLON;
+					break;
+				}
+				if (rr->key_len < sizeof(rr->key))
+					rr->key[rr->key_len] = c;
+				rr->key_len++;
+				break;
+			case S_COLON:
+				if (is_ws(c))
+					break;
+				if (c != ':')
+					return fail(rr, "%s", "malformed JSON at the top level of the file");
+				rr->state = S_VALUE;
+				break;
+			case S_VALUE:
+				if (is_ws(c))
+					break;
+				if (rr->key_is_records)
+				{
+					if (rr->saw_records)
+						return fail(rr, "%s", "file has more than one \"Records\" member");
+					if (c != '[')
+						return fail(rr, "%s", "\"Records\" is not an array");
+					rr->saw_records = true;
+					rr->state = S_ELEM_FIRST;
+					break;
+				}
+				/* skip any other value: count brackets, mind strings */
+				rr->state = S_SKIP;
+				rr->depth = 0;
+				rr->in_str = false;
+				rr->esc = false;
+				continue;		/* reprocess c in S_SKIP */
+			case S_SKIP:
+				if (rr->in_str)
+				{
+					if (rr->esc)
+						rr->esc = false;
+					else if (c == '\\')
+						rr->esc = true;
+					else if (c == '"')
+					{
+						rr->in_str = false;
+						if (rr->depth == 0)
+							rr->state = S_AFTER_VALUE;
+					}
+				}
+				else if (c == '"')
+					rr->in_str = true;
+				else if (c == '{' || c == '[')
+					rr->depth++;
+				else if (c == '}' || c == ']')
+				{
+					if (rr->depth == 0)
+					{
+						rr->state = S_AFTER_VALUE;
+						continue;	/* the brace closes the file */
+					}
+					if (--rr->depth == 0)
+						rr->state = S_AFTER_VALUE;
+				}
+				else if (rr->depth == 0 && (c == ',' || is_ws(c)))
+				{
+					rr->state = S_AFTER_VALUE;
+					continue;
+				}
+				break;
+			case S_ELEM_FIRST:
+			case S_ELEM_OR_END:
+				if (is_ws(c))
+					break;
+				if (c == ']' && rr->state == S_ELEM_FIRST)
+				{
+					rr->state = S_AFTER_VALUE;
+					break;
+				}
+				if (c != '{')
+					return fail(rr, "%s", "an entry of \"Records\" is not a JSON object");
+				rr->state = S_RECORD;
+				rr->rec_start = i;
+				rr->depth = 1;
+				rr->in_str = false;
+				rr->esc = false;
+				break;
+			case S_RECORD:
+				{
+					/* hot loop: stay here until the record closes */
+					int			depth = rr->depth;
+					bool		in_str = rr->in_str,
+								esc = rr->esc;
+
+					for (; i < n; i++)
+					{
+						c = d[i];
+						if (in_str)
+						{
+							if (esc)
+								esc = false;
+							else if (c == '\\')
+								esc = true;
+							else if (c == '"')
+								in_str = false;
+						}
+						else if (c == '"')
+							in_str = true;
+						else if (c == '{' || c == '[')
+							depth++;
+						else if ((c == '}' || c == ']') && --depth == 0)
+							break;
+					}
+					rr->depth = depth;
+					rr->in_str = in_str;
+					rr->esc = esc;
+					if (i == n)
+					{
+						if (n - rr->rec_start > CT_MAX_RECORD_BYTES)
+							return fail(rr, "%s", "a record is larger than 16 MB");
+						rr->scan = i;
+						return CT_REC_NEED_INPUT;
+					}
+					if (c != '}')
+						return fail(rr, "%s", "malformed JSON in a record");
+					*rs = rr->rec_start;
+					*re = i + 1;
+					rr->scan = i + 1;
+					rr->state = S_AFTER_ELEM;
+					return CT_REC_RECORD;
+				}
+			case S_AFTER_ELEM:
+				if (is_ws(c))
+					break;
+				if (c == ',')
+					rr->state = S_ELEM_OR_END;
+				else if (c == ']')
+					rr->state = S_AFTER_VALUE;
+				else
+					return fail(rr, "%s", "malformed JSON between records");
+				break;
+			case S_TRAILER:
+				if (!is_ws(c))
+					return fail(rr, "%s", "unexpected data after the end of the JSON document");
+				break;
+		}
+		i++;
+	}
+	rr->scan = i;
+	return CT_REC_NEED_INPUT;
+}
+
+CtRecordStatus
+ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
+{
+	if (rr->error[0])
+		return CT_REC_ERROR;
+
+	/* drop what the consumer has already taken */
+	if (rr->state != S_RECORD && rr->scan > 0)
+	{
+		ct_buf_consume(&rr->out, rr->scan);
+		rr->scan = 0;
+	}
+	else if (rr->state == S_RECORD && rr->rec_start > 0)
+	{
+		ct_buf_consume(&rr->out, rr->rec_start);
+		rr->scan -= rr->rec_start;
+		rr->rec_start = 0;
+	}
+
+	for (;;)
+	{
+		size_t		rs,
+					re;
+		bool		progress;
+		CtRecordStatus st = split(rr, &rs, &re);
+
+		if (st == CT_REC_RECORD)
+		{
+			rr->records++;
+			*rec = rr->out.data + rs;
+			*len = re - rs;
+			return st;
+		}
+		if (st == CT_REC_ERROR)
+			return st;
+		/* keep the buffer small: drop scanned bytes before inflating more */
+		if (rr->state != S_RECORD && rr->scan > 0)
+		{
+			ct_buf_consume(&rr->out, rr->scan);
+			rr->scan = 0;
+		}
+		if (!inflate_more(rr, &progress))
+			return CT_REC_ERROR;
+		if (progress)
+			continue;
+		if (!rr->eof)
+			return CT_REC_NEED_INPUT;
+		/* end of input: everything must have closed properly */
+		if (rr->gzipped && !rr->gz_done)
+			return fail(rr, "%s", "truncated gzip data (unexpected end of file)");
+		if (rr->state == S_START && rr->bytes_out == 0)
+			return fail(rr, "%s", "file is empty");
+		if (rr->state != S_TRAILER)
+			return fail(rr, "%s", "truncated JSON (unexpected end of file)");
+		return CT_REC_END;
+	}
+}

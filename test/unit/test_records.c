@@ -1,0 +1,232 @@
+/*
+ * test_records.c
+ *		The streaming gunzip + Records splitter, on the real log files in
+ *		../shared/data/files and on broken input.
+ *
+ * Every record the splitter returns is compared, as parsed JSON, with the
+ * same record taken from an independent whole-file parse (zlib gzread +
+ * json-c), feeding the compressed bytes whole and one byte at a time.
+ */
+#include <json.h>
+#include <zlib.h>
+
+#include "ct_buf.h"
+#include "ct_records.h"
+#include "unit.h"
+
+static const char *real_files[] = {
+	"files/aws-cloudtrail-processing-library/SerializerTestFileCompact.json.gz",
+	"files/grafana-loki/cloudtrail-log-file.json.gz",
+	"files/trailscraper/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz",
+	"files/otrf/ec2_proxy_s3_exfiltration.restored.Records.json.gz",
+	"files/panther/panther_cloudtrail_test_events_complete.Records.json.gz",
+	"files/streamalert/streamalert_cloudtrail_records.Records.json.gz",
+	"files/cloud-custodian/custodian_cloudtrail_records.Records.json.gz",
+	"files/cribl/cribl_cloudtrail_records.Records.json.gz",
+	"files/awsdocs/awsdocs_example_records.Records.json.gz",
+};
+
+static char *
+gunzip_file(const char *path)
+{
+	gzFile		f = gzopen(path, "rb");
+	CtBuf		b = CT_BUF_INIT;
+	char		chunk[65536];
+	int			n;
+
+	if (!f)
+		return NULL;
+	while ((n = gzread(f, chunk, sizeof(chunk))) > 0)
+		ct_buf_append(&b, chunk, n);
+	gzclose(f);
+	return b.data;
+}
+
+/* Feed data in pieces of "step" bytes; return the number of matching records, -1 on mismatch. */
+static int
+read_all(const char *data, size_t len, size_t step, bool gz, json_object *want,
+		 char *err, size_t errlen)
+{
+	CtRecordReader *rr = ct_rr_create(gz);
+	size_t		pos = 0;
+	int			n = 0;
+
+	err[0] = '\0';
+	for (;;)
+	{
+		const char *rec;
+		size_t		rlen;
+		CtRecordStatus st = ct_rr_next(rr, &rec, &rlen);
+
+		if (st == CT_REC_RECORD)
+		{
+			json_object *got = json_tokener_parse(strndup(rec, rlen));
+
+			if (want && (!got || !json_object_equal(got, json_object_array_get_idx(want, n))))
+			{
+				snprintf(err, errlen, "record %d differs", n);
+				n = -1;
+				json_object_put(got);
+				break;
+			}
+			json_object_put(got);
+			n++;
+		}
+		else if (st == CT_REC_NEED_INPUT)
+		{
+			size_t		k = len - pos < step ? len - pos : step;
+
+			if (k == 0)
+				ct_rr_set_eof(rr);
+			else
+				ct_rr_push(rr, data + pos, k);
+			pos += k;
+		}
+		else if (st == CT_REC_END)
+			break;
+		else
+		{
+			snprintf(err, errlen, "%s", ct_rr_error(rr));
+			n = -1;
+			break;
+		}
+	}
+	ct_rr_destroy(rr);
+	return n;
+}
+
+static void
+real_data(void)
+{
+	int			total = 0;
+
+	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++)
+	{
+		char		path[512],
+					label[600],
+					err[256];
+		size_t		len;
+		char	   *gz,
+				   *plain;
+		json_object *doc,
+				   *recs;
+		int			want,
+					got;
+
+		snprintf(path, sizeof(path), "%s/%s", SHARED_DATA, real_files[i]);
+		gz = unit_slurp(path, &len);
+		plain = gunzip_file(path);
+		doc = plain ? json_tokener_parse(plain) : NULL;
+		recs = doc ? json_object_object_get(doc, "Records") : NULL;
+		snprintf(label, sizeof(label), "%s: reference parse", real_files[i]);
+		if (!unit_ok(gz && recs, label))
+			continue;
+		want = (int) json_object_array_length(recs);
+		got = read_all(gz, len, len, true, recs, err, sizeof(err));
+		snprintf(label, sizeof(label), "%s: %d records, whole object (%s)", real_files[i], want, err);
+		unit_ok(got == want, label);
+		got = read_all(gz, len, 1, true, recs, err, sizeof(err));
+		snprintf(label, sizeof(label), "%s: %d records, one byte at a time (%s)", real_files[i], want, err);
+		unit_ok(got == want, label);
+		total += want;
+		json_object_put(doc);
+		free(gz);
+		free(plain);
+	}
+	unit_ok(total == 682, "real files: all 682 records compared");
+}
+
+static char *
+gz(const char *s, size_t *len)
+{
+	uLongf		cap = compressBound(strlen(s)) + 64;
+	char	   *out = malloc(cap);
+	z_stream	zs = {0};
+
+	deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (Bytef *) s;
+	zs.avail_in = strlen(s);
+	zs.next_out = (Bytef *) out;
+	zs.avail_out = cap;
+	deflate(&zs, Z_FINISH);
+	*len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+static void
+expect_error(const char *name, const char *data, size_t len, bool isgz, const char *want_substr)
+{
+	char		err[256],
+				label[512];
+	int			n = read_all(data, len, 7, isgz, NULL, err, sizeof(err));
+
+	snprintf(label, sizeof(label), "%s: error \"%s\"", name, err);
+	unit_ok(n < 0 && strstr(err, want_substr) != NULL, label);
+}
+
+static void
+bad_input(void)
+{
+	size_t		len,
+				len2;
+	char	   *ok = gz("{\"Records\":[{\"a\":1},{\"b\":\"}\\\"{\"}]}", &len);
+	char	   *buf;
+	char		err[256];
+
+	unit_ok(read_all(ok, len, 3, true, NULL, err, sizeof(err)) == 2,
+			"braces and escaped quotes inside strings do not split records");
+	{
+		char	   *other = gz("{\"x\":{\"y\":[1,2,\"]\"]},\"Records\":[],\"z\":null}", &len2);
+
+		unit_ok(read_all(other, len2, 1, true, NULL, err, sizeof(err)) == 0,
+				"other top-level members are skipped; empty Records gives no rows");
+	}
+	/* corrupt: flip bytes in the middle of the deflate data */
+	buf = malloc(len);
+	memcpy(buf, ok, len);
+	for (size_t i = 12; i < 20 && i < len; i++)
+		buf[i] ^= 0x5a;
+	{
+		/* garbage may inflate "successfully" until the CRC; either check may fire first */
+		int			n = read_all(buf, len, 7, true, NULL, err, sizeof(err));
+		char		label[512];
+
+		snprintf(label, sizeof(label), "corrupt gzip: error \"%s\"", err);
+		unit_ok(n < 0 && (strstr(err, "gzip") || strstr(err, "JSON")), label);
+	}
+	expect_error("truncated gzip", ok, len / 2, true, "truncated gzip");
+	/* data after the gzip member */
+	buf = malloc(len * 2);
+	memcpy(buf, ok, len);
+	memcpy(buf + len, ok, len);
+	expect_error("two gzip members", buf, len * 2, true, "after end of compressed stream");
+	expect_error("not gzip at all", "hello world, not gzip", 21, true, "gzip");
+	{
+		char	   *t;
+
+		t = gz("not json", &len2);
+		expect_error("not JSON", t, len2, true, "not a JSON object");
+		t = gz("{\"Records\":[1,2]}", &len2);
+		expect_error("entry not an object", t, len2, true, "not a JSON object");
+		t = gz("{\"Records\":[{\"a\":1}]} trailing", &len2);
+		expect_error("data after the document", t, len2, true, "after the end of the JSON");
+		t = gz("{\"Records\":[{\"a\":1}", &len2);
+		expect_error("truncated JSON", t, len2, true, "truncated JSON");
+		t = gz("{\"digestStartTime\":\"x\",\"logFiles\":[]}", &len2);
+		expect_error("a digest file", t, len2, true, "no \"Records\"");
+		t = gz("", &len2);
+		expect_error("empty file", t, len2, true, "empty");
+		t = gz("{\"Records\":{}}", &len2);
+		expect_error("Records not an array", t, len2, true, "not an array");
+	}
+	expect_error("plain mode: truncated", "{\"Records\":[{", 13, false, "truncated JSON");
+}
+
+int
+main(void)
+{
+	real_data();
+	bad_input();
+	return unit_done();
+}
