@@ -105,7 +105,7 @@ real_data(void)
 		char		path[512],
 					label[600],
 					err[256];
-		size_t		len;
+		size_t		len = 0;
 		char	   *gz,
 				   *plain;
 		json_object *doc,

@@ -1,0 +1,102 @@
+--
+-- Options: the extension, its objects, and the validator
+--
+CREATE EXTENSION cloudtrail_fdw;
+\dew+ cloudtrail_fdw
+
+-- ===================================================================
+-- server options
+-- ===================================================================
+CREATE SERVER aws FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (region 'us-east-1');
+ALTER SERVER aws OPTIONS (ADD regoin 'us-east-1');             -- ERROR, hint: region
+ALTER SERVER aws OPTIONS (SET region 'us-east-9x');            -- ERROR, not a region
+ALTER SERVER aws OPTIONS (SET region 'mars');                  -- ERROR
+ALTER SERVER aws OPTIONS (ADD addressing 'sideways');          -- ERROR, lists the choices
+ALTER SERVER aws OPTIONS (ADD max_retries '-1');               -- ERROR, range
+ALTER SERVER aws OPTIONS (ADD connect_timeout 'soon');         -- ERROR
+ALTER SERVER aws OPTIONS (ADD s3_endpoint 'ftp://x');          -- ERROR, scheme
+ALTER SERVER aws OPTIONS (ADD verify_tls 'maybe');             -- ERROR
+ALTER SERVER aws OPTIONS (ADD secret_access_key 'x');          -- ERROR, belongs in a user mapping
+ALTER SERVER aws OPTIONS (ADD bucket 'b');                     -- ERROR, belongs to the table
+ALTER SERVER aws OPTIONS (ADD region 'eu-west-1');             -- ERROR, redundant
+ALTER SERVER aws OPTIONS (ADD addressing 'path', max_retries '3', verify_tls 'true');
+ALTER FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (ADD region 'us-east-1');  -- ERROR, the wrapper takes none
+
+-- ===================================================================
+-- user mapping options
+-- ===================================================================
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (acess_key_id 'AKIA');  -- ERROR, hint
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (access_key_id 'AKIA'); -- ERROR, needs the secret
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (session_token 't');    -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (region 'us-east-1');   -- ERROR, server option
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws
+  OPTIONS (access_key_id 'AKIAEXAMPLE', secret_access_key 'example-secret');
+
+-- ===================================================================
+-- table and column options
+-- ===================================================================
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws;                      -- ERROR, needs bucket
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (buckett 'b'); -- ERROR, hint
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 's3://b'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', directory '/tmp'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', regions 'us-east-1,atlantis'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', account_ids '1234'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', organization_id 'org1'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', max_delivery_delay '-1 hour'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', max_delivery_delay 'a while'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', max_concurrency '0'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', event_files 'digest'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', on_error 'ignore'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', access_key_id 'x'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid OPTIONS (paht 'eventID')) SERVER aws OPTIONS (bucket 'bkt'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid OPTIONS (path 'a..b')) SERVER aws OPTIONS (bucket 'bkt'); -- ERROR
+CREATE FOREIGN TABLE t_ok (
+  event_id uuid,
+  event_time timestamptz,
+  session_arn text OPTIONS (path 'userIdentity.sessionContext.sessionIssuer.arn')
+) SERVER aws OPTIONS (bucket 'my-trail-bucket', prefix 'org', organization_id 'o-abcdefghij',
+                      account_ids '111111111111, 222222222222', regions 'us-east-1,eu-west-1',
+                      max_delivery_delay '2 hours', max_concurrency '16', on_error 'skip');
+ALTER FOREIGN TABLE t_ok OPTIONS (SET max_concurrency '300');  -- ERROR
+ALTER FOREIGN TABLE t_ok ALTER COLUMN event_id OPTIONS (ADD path 'eventID');
+
+-- a column the FDW does not know is rejected when it is used, with a hint
+CREATE FOREIGN TABLE t_cols (event_nmae text) SERVER aws OPTIONS (bucket 'my-trail-bucket');
+SELECT * FROM t_cols;   -- ERROR, hint event_name
+
+-- ===================================================================
+-- superuser-only options
+-- ===================================================================
+CREATE ROLE regress_ct_user;
+GRANT USAGE ON FOREIGN DATA WRAPPER cloudtrail_fdw TO regress_ct_user;
+GRANT CREATE ON SCHEMA public TO regress_ct_user;
+SET ROLE regress_ct_user;
+CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (s3_endpoint 'http://127.0.0.1:1'); -- ERROR
+CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (verify_tls 'false'); -- ERROR
+CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (region 'eu-west-1');
+CREATE FOREIGN TABLE user_dir (event_id uuid) SERVER user_srv OPTIONS (directory '/etc'); -- ERROR
+DROP SERVER user_srv;
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM regress_ct_user;
+DROP OWNED BY regress_ct_user;
+DROP ROLE regress_ct_user;
+
+-- ===================================================================
+-- IMPORT FOREIGN SCHEMA
+-- ===================================================================
+CREATE SCHEMA imported;
+IMPORT FOREIGN SCHEMA nope FROM SERVER aws INTO imported;                -- ERROR
+IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER aws INTO imported;          -- ERROR, needs bucket
+IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER aws INTO imported OPTIONS (bucket 'b-k-t', regions 'us-east-1');
+\d imported.trail_events
+IMPORT FOREIGN SCHEMA cloudtrail EXCEPT (trail_events) FROM SERVER aws INTO imported;
+
+-- the secret is in the catalog only for whoever may read user mappings
+SELECT count(*) FROM pg_user_mappings WHERE srvname = 'aws';
+
+-- ===================================================================
+-- DROP EXTENSION ... CASCADE takes everything with it
+-- ===================================================================
+DROP EXTENSION cloudtrail_fdw CASCADE;
+SELECT count(*) FROM pg_foreign_server WHERE srvname = 'aws';
+DROP SCHEMA imported;

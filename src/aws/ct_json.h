@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_json.h
+ *		CloudTrail records as parsed JSON, for the tuple builder.
+ *
+ * A thin layer over json-c, kept on the client side of the split: json-c's
+ * type json_object has the name of a PostgreSQL function, so the two
+ * headers cannot meet in one file.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/aws/ct_json.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CT_JSON_H
+#define CT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct CtJson CtJson;	/* a json-c object */
+
+extern CtJson *ct_json_parse(const char *text, size_t len, char *err, size_t errlen);
+extern void ct_json_free(CtJson *j);
+extern CtJson *ct_json_path(CtJson *root, char *const *path, int n);
+extern CtJson *ct_json_member(CtJson *obj, const char *name);
+extern bool ct_json_is_null(const CtJson *v);
+extern const char *ct_json_text(CtJson *v, bool as_json, size_t *len);
+extern const char *ct_json_string(CtJson *obj, const char *name);
+extern const char *ct_json_username(CtJson *rec);
+
+#endif							/* CT_JSON_H */

@@ -1,0 +1,443 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		libcurl multi driver: concurrent requests, streaming, flow control,
+ *		cancellation.
+ *
+ * Every CURL and curl_slist handle belongs to a CtHttpReq, and every
+ * request in flight belongs to its CtHttp; ct_http_destroy() frees them
+ * all, so the host needs one cleanup hook for the lot.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/aws/http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "ct_host.h"
+#include "ct_http.h"
+
+/* keep at most this much of a body nobody streams (error replies, listings) */
+#define MAX_KEPT_BODY (8 * 1024 * 1024)
+
+struct CtHttp
+{
+	CURLM	   *multi;
+	CtHttpConfig cfg;
+	char	   *ca_file;
+	int			active;
+	CtHttpReq **live;			/* every started, unfinished request */
+	int			nlive;
+	int			live_cap;
+	CtHttpReq  *done_head;
+	CtHttpReq  *done_tail;
+};
+
+static bool curl_ready;
+
+CtHttp *
+ct_http_create(const CtHttpConfig *cfg)
+{
+	CtHttp	   *http;
+
+	if (!curl_ready)
+	{
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		curl_ready = true;
+	}
+	http = calloc(1, sizeof(CtHttp));
+	if (!http)
+		return NULL;
+	http->multi = curl_multi_init();
+	if (!http->multi)
+	{
+		free(http);
+		return NULL;
+	}
+	http->cfg = *cfg;
+	http->ca_file = ct_strdup(cfg->ca_file);
+	http->cfg.ca_file = http->ca_file;
+	if (cfg->max_host_connections > 0)
+		curl_multi_setopt(http->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->max_host_connections);
+	return http;
+}
+
+static void
+detach(CtHttp *http, CtHttpReq *req)
+{
+	if (req->easy)
+	{
+		curl_multi_remove_handle(http->multi, req->easy);
+		curl_easy_cleanup(req->easy);
+		req->easy = NULL;
+	}
+	if (req->slist)
+	{
+		curl_slist_free_all(req->slist);
+		req->slist = NULL;
+	}
+	for (int i = 0; i < http->nlive; i++)
+		if (http->live[i] == req)
+		{
+			http->live[i] = http->live[--http->nlive];
+			break;
+		}
+}
+
+void
+ct_http_free(CtHttpReq *req)
+{
+	if (!req)
+		return;
+	if (req->owner)
+		detach(req->owner, req);
+	free(req->url);
+	for (int i = 0; i < req->nheaders; i++)
+		free(req->headers[i]);
+	free(req->post_body);
+	ct_buf_free(&req->body);
+	free(req);
+}
+
+/* Frees the multi handle and every request still attached to it. */
+void
+ct_http_destroy(CtHttp *http)
+{
+	if (!http)
+		return;
+	while (http->nlive > 0)
+	{
+		CtHttpReq  *req = http->live[0];
+
+		detach(http, req);
+		req->owner = NULL;
+	}
+	curl_multi_cleanup(http->multi);
+	free(http->live);
+	free(http->ca_file);
+	free(http);
+}
+
+CtHttpReq *
+ct_http_request(const char *url)
+{
+	CtHttpReq  *req = calloc(1, sizeof(CtHttpReq));
+
+	if (!req)
+		return NULL;
+	req->url = ct_strdup(url);
+	if (!req->url)
+	{
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+bool
+ct_http_add_header(CtHttpReq *req, const char *line)
+{
+	if (req->nheaders >= CT_HTTP_MAX_HEADERS)
+		return false;
+	req->headers[req->nheaders] = ct_strdup(line);
+	return req->headers[req->nheaders++] != NULL;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	CtHttpReq  *req = arg;
+	size_t		len = size * n;
+	const char *colon = memchr(data, ':', len);
+	size_t		nlen;
+	const char *v,
+			   *e;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+	{
+		/* a new response (after 100-continue, say): forget the last one */
+		req->request_id[0] = req->bucket_region[0] = req->etag[0] = '\0';
+		return len;
+	}
+	if (!colon)
+		return len;
+	nlen = (size_t) (colon - data);
+	v = colon + 1;
+	e = data + len;
+	while (v < e && isspace((unsigned char) *v))
+		v++;
+	while (e > v && isspace((unsigned char) e[-1]))
+		e--;
+#define HDR(name, field) \
+	if (nlen == strlen(name) && strncasecmp(data, name, nlen) == 0) \
+		snprintf(req->field, sizeof(req->field), "%.*s", (int) (e - v), v)
+	HDR("x-amz-request-id", request_id);
+	HDR("x-amzn-RequestId", request_id);
+	HDR("x-amz-bucket-region", bucket_region);
+	HDR("ETag", etag);
+	HDR("Date", date);
+#undef HDR
+	return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	CtHttpReq  *req = arg;
+	size_t		len = size * n;
+
+	if (req->status == 0)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
+	if (req->sink && req->status >= 200 && req->status < 300)
+	{
+		if (!req->sink(req, data, len))
+		{
+			req->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		req->bytes += len;
+		return len;
+	}
+	req->bytes += len;
+	if (req->body.len + len <= MAX_KEPT_BODY)
+	{
+		ct_buf_append(&req->body, data, len);
+		if (req->body.failed)
+			return 0;			/* fails the transfer: out of memory */
+	}
+	return len;
+}
+
+bool
+ct_http_start(CtHttp *http, CtHttpReq *req)
+{
+	CURL	   *c = curl_easy_init();
+	struct curl_slist *sl = NULL;
+
+	if (!c)
+		return false;
+	req->easy = c;
+	req->owner = http;
+	req->status = 0;
+	req->done = false;
+	req->paused = false;
+	req->curl_code = 0;
+	req->curl_error[0] = '\0';
+	req->bytes = 0;
+	ct_buf_reset(&req->body);
+	for (int i = 0; i < req->nheaders; i++)
+	{
+		struct curl_slist *t = curl_slist_append(sl, req->headers[i]);
+
+		if (!t)
+		{
+			curl_slist_free_all(sl);
+			curl_easy_cleanup(c);
+			req->easy = NULL;
+			return false;
+		}
+		sl = t;
+	}
+	/* libcurl would add "Expect: 100-continue" to POSTs; AWS does not need it */
+	sl = curl_slist_append(sl, "Expect:");
+	req->slist = sl;
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, req->curl_error);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, http->cfg.connect_timeout_ms);
+	if (http->cfg.stall_timeout_s > 0)
+	{
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, http->cfg.stall_timeout_s);
+	}
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, http->cfg.verify_tls ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, http->cfg.verify_tls ? 2L : 0L);
+	if (http->cfg.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, http->cfg.ca_file);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "cloudtrail_fdw/1.0");
+	if (req->post_body)
+	{
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) req->post_len);
+	}
+	if (http->nlive == http->live_cap)
+	{
+		int			cap = http->live_cap ? http->live_cap * 2 : 16;
+		CtHttpReq **p = realloc(http->live, cap * sizeof(CtHttpReq *));
+
+		if (!p)
+		{
+			detach(http, req);
+			return false;
+		}
+		http->live = p;
+		http->live_cap = cap;
+	}
+	http->live[http->nlive++] = req;
+	if (curl_multi_add_handle(http->multi, c) != CURLM_OK)
+	{
+		detach(http, req);
+		return false;
+	}
+	return true;
+}
+
+void
+ct_http_resume(CtHttpReq *req)
+{
+	if (req->paused && req->easy)
+	{
+		req->paused = false;
+		curl_easy_pause(req->easy, CURLPAUSE_CONT);
+	}
+}
+
+int
+ct_http_active(const CtHttp *http)
+{
+	return http->nlive;
+}
+
+static void
+collect(CtHttp *http)
+{
+	CURLMsg    *m;
+	int			left;
+
+	while ((m = curl_multi_info_read(http->multi, &left)) != NULL)
+	{
+		CtHttpReq  *req = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &req);
+		req->curl_code = m->data.result;
+		if (req->status == 0)
+			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &req->status);
+		if (req->curl_code == CURLE_OK)
+			req->curl_error[0] = '\0';
+		else if (!req->curl_error[0])
+			snprintf(req->curl_error, sizeof(req->curl_error), "%s",
+					 curl_easy_strerror(m->data.result));
+		detach(http, req);
+		req->done = true;
+		req->next_done = NULL;
+		if (http->done_tail)
+			http->done_tail->next_done = req;
+		else
+			http->done_head = req;
+		http->done_tail = req;
+	}
+}
+
+/*
+ * Drive transfers for at most timeout_ms, returning early when a request
+ * finishes.  Returns -1 when the host asked to stop, else the number of
+ * finished requests waiting in the done queue.
+ */
+int
+ct_http_poll(CtHttp *http, int timeout_ms)
+{
+	int			waited = 0;
+
+	for (;;)
+	{
+		int			running,
+					n = 0;
+
+		curl_multi_perform(http->multi, &running);
+		collect(http);
+		if (http->done_head)
+			break;
+		if (ct_interrupted())
+			return -1;
+		if (waited >= timeout_ms || http->nlive == 0)
+			break;
+		{
+			int			slice = timeout_ms - waited < 100 ? timeout_ms - waited : 100;
+
+			curl_multi_poll(http->multi, NULL, 0, slice, &n);
+			waited += slice;	/* an upper bound; good enough for pacing */
+		}
+		if (ct_interrupted())
+			return -1;
+	}
+	{
+		int			n = 0;
+
+		for (CtHttpReq *r = http->done_head; r; r = r->next_done)
+			n++;
+		return n;
+	}
+}
+
+CtHttpReq *
+ct_http_next_done(CtHttp *http)
+{
+	CtHttpReq  *req = http->done_head;
+
+	if (req)
+	{
+		http->done_head = req->next_done;
+		if (!http->done_head)
+			http->done_tail = NULL;
+		req->next_done = NULL;
+	}
+	return req;
+}
+
+/* Worth another try?  Connection trouble, 5xx, 429 and the throttling codes. */
+bool
+ct_http_retryable(const CtHttpReq *req, const char *aws_code)
+{
+	static const char *codes[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException",
+		"RequestLimitExceeded", "SlowDown", "RequestTimeout",
+		"RequestTimeoutException", "PriorRequestNotComplete",
+		"InternalError", "InternalFailure", "ServiceUnavailable", NULL
+	};
+
+	if (req->curl_code != 0)
+	{
+		switch (req->curl_code)
+		{
+			case CURLE_COULDNT_CONNECT:
+			case CURLE_COULDNT_RESOLVE_HOST:
+			case CURLE_OPERATION_TIMEDOUT:
+			case CURLE_SEND_ERROR:
+			case CURLE_RECV_ERROR:
+			case CURLE_GOT_NOTHING:
+			case CURLE_PARTIAL_FILE:
+			case CURLE_HTTP2:
+			case CURLE_HTTP2_STREAM:
+			case CURLE_SSL_CONNECT_ERROR:
+				return true;
+			default:
+				return false;
+		}
+	}
+	if (req->status >= 500 || req->status == 429)
+		return true;
+	for (int i = 0; aws_code && codes[i]; i++)
+		if (strcmp(aws_code, codes[i]) == 0)
+			return true;
+	return false;
+}

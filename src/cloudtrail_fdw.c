@@ -1,0 +1,521 @@
+/*-------------------------------------------------------------------------
+ *
+ * cloudtrail_fdw.c
+ *		Foreign-data wrapper for AWS CloudTrail.
+ *
+ * The handler and its FdwRoutine callbacks: planning (pruning quals, the
+ * columns a query needs), the executor side (scan state, tuples, error
+ * context), EXPLAIN and IMPORT FOREIGN SCHEMA.  Reading S3 is in scan.c,
+ * pruning in prune.c, record-to-tuple conversion in tuple.c, options in
+ * option.c; the AWS client layer under src/aws knows nothing of PostgreSQL.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/cloudtrail_fdw.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "cloudtrail_fdw.h"
+#include "ct_host.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* fdw_private of a ForeignScan */
+enum CtFdwScanPrivateIndex
+{
+	CtFdwPrivatePrune,			/* List of IntList: what each fdw_expr bounds */
+	CtFdwPrivateNeeded			/* IntList of attnums the query uses */
+};
+
+typedef struct CtFdwScanState
+{
+	CtFdwOptions opts;
+	List	   *columns;		/* CtColumn per attribute */
+	Bitmapset  *needed;
+	bool		needs_parse;	/* some needed column reads the JSON */
+	CtWindow	window;
+	MemoryContext scan_cxt;		/* "cloudtrail_fdw scan data" */
+	MemoryContext temp_cxt;		/* per tuple */
+	CtS3Scan   *scan;
+	void	   *parsed;			/* json-c object of the current record */
+	const char *log_file;		/* for error context */
+	int64		recno;
+	int64		skipped_records;
+} CtFdwScanState;
+
+
+
+/* ---------------------------------------------------------------- planning */
+
+static void
+cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	Relation	rel = table_open(foreigntableid, AccessShareLock);
+	List	   *columns = ctfdw_columns(rel, NULL);
+	List	   *fdw_exprs,
+			   *prune;
+	ListCell   *lc;
+	double		days = 90;
+	bool		lo = false,
+				hi = false;
+
+	table_close(rel, AccessShareLock);
+
+	/*
+	 * Without statistics, guess from the window: a trail holds thousands of
+	 * events a day.  A bounded window is much cheaper than an open one,
+	 * which is all the planner needs to know.
+	 */
+	ctfdw_classify_quals(root, baserel, columns, &fdw_exprs, &prune);
+	foreach(lc, prune)
+	{
+		List	   *p = lfirst(lc);
+
+		if (linitial_int(p) == 0)
+		{
+			int			s = lsecond_int(p);
+
+			lo |= s >= 3;
+			hi |= s <= 3;
+		}
+	}
+	if (lo && hi)
+		days = 1;
+	else if (lo || hi)
+		days = 30;
+	baserel->rows = clamp_row_est(5000 * days *
+								  clauselist_selectivity(root, baserel->baserestrictinfo,
+														 0, JOIN_INNER, NULL));
+	baserel->fdw_private = columns;
+}
+
+static void
+cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	Cost		startup = 100;
+	Cost		total = startup + baserel->rows * (cpu_tuple_cost * 10);
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, total, NIL, NULL, NULL, NIL));
+}
+
+static ForeignScan *
+cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+						 ForeignPath *best_path, List *tlist, List *scan_clauses,
+						 Plan *outer_plan)
+{
+	List	   *columns = baserel->fdw_private;
+	List	   *fdw_exprs,
+			   *prune;
+	Bitmapset  *attrs = NULL;
+	List	   *needed = NIL;
+	ListCell   *lc;
+	int			x;
+
+	ctfdw_classify_quals(root, baserel, columns, &fdw_exprs, &prune);
+
+	/* the columns the query uses: target list and every qual */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, baserel->relid, &attrs);
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+		{
+			/* whole-row reference: every column */
+			ListCell   *c;
+
+			needed = NIL;
+			foreach(c, columns)
+				needed = lappend_int(needed, ((CtColumn *) lfirst(c))->attnum);
+			break;
+		}
+		if (attno > 0)
+			needed = lappend_int(needed, attno);
+	}
+
+	/* pruning is lossy: every qual is checked again on every row */
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
+							list_make2(prune, needed), NIL, NIL, outer_plan);
+}
+
+/* ---------------------------------------------------------------- execution */
+
+static void
+free_parsed(void *arg)
+{
+	CtFdwScanState *st = arg;
+
+	if (st->parsed)
+	{
+		ctfdw_free_parsed(st->parsed);
+		st->parsed = NULL;
+	}
+}
+
+static void
+cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	EState	   *estate = node->ss.ps.state;
+	CtFdwScanState *st = palloc0(sizeof(CtFdwScanState));
+	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	List	   *needed = lsecond(fsplan->fdw_private);
+	List	   *states;
+	ListCell   *lc;
+	MemoryContextCallback *cb;
+
+	node->fdw_state = st;
+	ctfdw_get_options(RelationGetRelid(rel), userid,
+					  !(eflags & EXEC_FLAG_EXPLAIN_ONLY), &st->opts);
+	st->columns = ctfdw_columns(rel, NULL);
+	foreach(lc, needed)
+	{
+		AttrNumber	attno = lfirst_int(lc);
+		ListCell   *c;
+
+		st->needed = bms_add_member(st->needed, attno);
+		foreach(c, st->columns)
+		{
+			CtColumn   *col = lfirst(c);
+
+			if (col->attnum == attno && col->kind != CT_COL_LOG_FILE &&
+				col->kind != CT_COL_RECORD)
+				st->needs_parse = true;
+		}
+	}
+	ctfdw_prepare_columns(st->columns);
+
+	/* evaluate the pruning expressions once: constants, params, now() */
+	states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
+	ctfdw_eval_window(linitial(fsplan->fdw_private), states,
+					  node->ss.ps.ps_ExprContext, &st->window);
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw scan data",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->temp_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw temporary data",
+										 ALLOCSET_SMALL_SIZES);
+	cb = MemoryContextAllocZero(st->scan_cxt, sizeof(MemoryContextCallback));
+	cb->func = free_parsed;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+	st->scan = ctfdw_s3_begin(&st->opts, &st->window, st->scan_cxt);
+}
+
+/* Error context: which record of which file was being read. */
+static void
+record_error_callback(void *arg)
+{
+	CtFdwScanState *st = arg;
+	const CtColumn *col = ctfdw_current_column;
+
+	if (st->log_file == NULL)
+		return;
+	if (col && col->kind == CT_COL_PATH)
+	{
+		StringInfoData path;
+
+		initStringInfo(&path);
+		for (int i = 0; i < col->npath; i++)
+			appendStringInfo(&path, "%s%s", i ? "." : "", col->path[i]);
+		errcontext("CloudTrail record %lld of \"%s\", field \"%s\" (column \"%s\")",
+				   (long long) st->recno, st->log_file, path.data, col->name);
+	}
+	else if (col)
+		errcontext("CloudTrail record %lld of \"%s\", column \"%s\"",
+				   (long long) st->recno, st->log_file, col->name);
+	else
+		errcontext("CloudTrail record %lld of \"%s\"", (long long) st->recno, st->log_file);
+}
+
+static TupleTableSlot *
+cloudtrailIterateForeignScan(ForeignScanState *node)
+{
+	CtFdwScanState *st = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ErrorContextCallback errcb;
+	MemoryContext old;
+
+	MemoryContextReset(st->temp_cxt);
+	old = MemoryContextSwitchTo(st->temp_cxt);
+	errcb.callback = record_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	ExecClearTuple(slot);
+	for (;;)
+	{
+		const char *rec;
+		size_t		len;
+		char		err[256];
+
+		st->log_file = NULL;
+		ctfdw_current_column = NULL;
+		if (!ctfdw_s3_next(st->scan, &rec, &len, &st->log_file, &st->recno))
+			break;
+		MemoryContextSwitchTo(st->temp_cxt);
+		free_parsed(st);
+		if (st->needs_parse)
+		{
+			st->parsed = ctfdw_parse_record(rec, len, err, sizeof(err));
+			if (st->parsed == NULL)
+			{
+				if (st->opts.on_error_skip)
+				{
+					st->skipped_records++;
+					ereport(WARNING,
+							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+							 errmsg("skipping a malformed CloudTrail record: %s", err)));
+					continue;
+				}
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("malformed CloudTrail record: %s", err),
+						 errhint("Table option on_error 'skip' skips such records with a warning.")));
+			}
+		}
+		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->parsed, st->log_file);
+		break;
+	}
+	error_context_stack = errcb.previous;
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+static void
+cloudtrailReScanForeignScan(ForeignScanState *node)
+{
+	CtFdwScanState *st = node->fdw_state;
+
+	free_parsed(st);
+	ctfdw_s3_rescan(st->scan);
+}
+
+static void
+cloudtrailEndForeignScan(ForeignScanState *node)
+{
+	CtFdwScanState *st = node->fdw_state;
+
+	if (st == NULL || st->scan == NULL)
+		return;
+	free_parsed(st);
+	ctfdw_s3_end(st->scan);
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+static char *
+list_text(List *l)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, l)
+		appendStringInfo(&b, "%s%s", b.len ? ", " : "", (char *) lfirst(lc));
+	return b.data;
+}
+
+static void
+cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	CtFdwScanState *st = node->fdw_state;
+	CtFdwOptions *o = &st->opts;
+	CtWindow   *w = &st->window;
+	StringInfoData b;
+
+	initStringInfo(&b);
+	if (o->source == CT_SOURCE_DIRECTORY)
+		appendStringInfo(&b, "%s", o->directory);
+	else
+		appendStringInfo(&b, "s3://%s/%s", o->bucket, o->prefix ? o->prefix : "");
+	ExplainPropertyText("CloudTrail Source", b.data, es);
+	ExplainPropertyText("Event Files", o->insight ? "insight" : "log", es);
+
+	resetStringInfo(&b);
+	if (w->empty)
+		appendStringInfoString(&b, "empty (nothing is read)");
+	else if (!w->has_lower && !w->has_upper)
+		appendStringInfoString(&b, "unbounded");
+	else
+	{
+		/* timestamptz_to_str() returns a static buffer: copy the first */
+		char	   *from = pstrdup(w->has_lower ? timestamptz_to_str(w->lower) : "-infinity");
+
+		appendStringInfo(&b, "%s .. %s", from,
+						 w->has_upper ? timestamptz_to_str(w->upper) : "infinity");
+	}
+	ExplainPropertyText("Time Window", b.data, es);
+	if (w->has_upper)
+	{
+		Interval	iv = {o->max_delivery_delay, 0, 0};
+
+		ExplainPropertyText("Delivery Delay",
+							DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv))),
+							es);
+	}
+	if (w->accounts_pushed)
+		ExplainPropertyText("Accounts", psprintf("%s (from WHERE)", list_text(w->accounts)), es);
+	else if (o->account_ids)
+		ExplainPropertyText("Accounts", list_text(o->account_ids), es);
+	else
+		ExplainPropertyText("Accounts", "all (discovered by listing)", es);
+	if (w->regions_pushed)
+		ExplainPropertyText("Regions", psprintf("%s (from WHERE)", list_text(w->regions)), es);
+	else if (o->regions)
+		ExplainPropertyText("Regions", list_text(o->regions), es);
+	else
+		ExplainPropertyText("Regions", "all (discovered by listing)", es);
+	if (es->verbose && !w->empty)
+	{
+		List	   *lines = NIL;
+
+		ctfdw_describe_prefixes(o, w, &lines);
+		ExplainPropertyList("Listing", lines, es);
+	}
+	if (es->analyze && st->scan)
+	{
+		CtScanStats *s = ctfdw_s3_stats(st->scan);
+
+		ExplainPropertyInteger("Objects Listed", NULL, s->listed, es);
+		ExplainPropertyInteger("Objects Fetched", NULL, s->fetched, es);
+		ExplainPropertyInteger("Bytes Fetched", NULL, s->bytes, es);
+		ExplainPropertyInteger("List Requests", NULL, s->lists, es);
+		ExplainPropertyInteger("Requests", NULL, s->requests, es);
+		ExplainPropertyInteger("Retries", NULL, s->retries, es);
+		ExplainPropertyInteger("Records", NULL, s->records, es);
+		if (s->skipped_files || st->skipped_records)
+		{
+			ExplainPropertyInteger("Skipped Files", NULL, s->skipped_files, es);
+			ExplainPropertyInteger("Skipped Records", NULL, st->skipped_records, es);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- IMPORT */
+
+static List *
+cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	StringInfoData sql;
+	ListCell   *lc;
+	bool		first = true;
+	const char *name = "trail_events";
+
+	if (strcmp(stmt->remote_schema, "cloudtrail") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("schema \"%s\" is not available on server \"%s\"",
+						stmt->remote_schema, server->servername),
+				 errhint("cloudtrail_fdw offers one remote schema: IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER ... INTO ... OPTIONS (bucket '...').")));
+	if (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO || stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT)
+	{
+		bool		listed = false;
+
+		foreach(lc, stmt->table_list)
+			listed |= strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0;
+		if (listed != (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO))
+			return NIL;
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (\n", quote_identifier(name));
+	for (int i = 0;; i++)
+	{
+		const char *type;
+		const char *col = ctfdw_standard_column(i, &type);
+
+		if (!col)
+			break;
+		appendStringInfo(&sql, "%s  %s %s", i ? ",\n" : "", quote_identifier(col), type);
+	}
+	appendStringInfo(&sql, "\n) SERVER %s", quote_identifier(server->servername));
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		appendStringInfo(&sql, "%s %s %s", first ? " OPTIONS (" : ",",
+						 quote_identifier(def->defname), quote_literal_cstr(defGetString(def)));
+		first = false;
+	}
+	if (!first)
+		appendStringInfoChar(&sql, ')');
+	return list_make1(sql.data);
+}
+
+/* ---------------------------------------------------------------- handler */
+
+static bool
+pg_interrupted(void)
+{
+	return InterruptPending;
+}
+
+static void
+pg_debug(const char *msg)
+{
+	elog(DEBUG2, "cloudtrail_fdw: %s", msg);
+}
+
+static const CtHost pg_host = {pg_interrupted, pg_debug};
+
+void
+_PG_init(void)
+{
+	ct_set_host(&pg_host);
+	MarkGUCPrefixReserved("cloudtrail_fdw");
+}
+
+PG_FUNCTION_INFO_V1(cloudtrail_fdw_handler);
+
+Datum
+cloudtrail_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = cloudtrailGetForeignRelSize;
+	routine->GetForeignPaths = cloudtrailGetForeignPaths;
+	routine->GetForeignPlan = cloudtrailGetForeignPlan;
+	routine->BeginForeignScan = cloudtrailBeginForeignScan;
+	routine->IterateForeignScan = cloudtrailIterateForeignScan;
+	routine->ReScanForeignScan = cloudtrailReScanForeignScan;
+	routine->EndForeignScan = cloudtrailEndForeignScan;
+	routine->ExplainForeignScan = cloudtrailExplainForeignScan;
+	routine->ImportForeignSchema = cloudtrailImportForeignSchema;
+	PG_RETURN_POINTER(routine);
+}

@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * cloudtrail_fdw.h
+ *		Declarations shared by the PostgreSQL side of cloudtrail_fdw.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/cloudtrail_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLOUDTRAIL_FDW_H
+#define CLOUDTRAIL_FDW_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/timestamp.h"
+
+#include "ct_sigv4.h"
+
+typedef enum CtSource
+{
+	CT_SOURCE_S3,
+	CT_SOURCE_DIRECTORY,
+	CT_SOURCE_LOOKUP
+} CtSource;
+
+/* Every option of the server, user mapping and table, merged. */
+typedef struct CtFdwOptions
+{
+	/* server */
+	char	   *region;
+	char	   *s3_endpoint;	/* NULL: the partition's public endpoint */
+	char	   *endpoint;		/* CloudTrail API endpoint */
+	char	   *addressing;		/* "auto", "virtual", "path" */
+	bool		verify_tls;
+	char	   *ca_file;
+	int			connect_timeout_ms;
+	int			request_timeout_s;
+	int			max_retries;
+
+	/* user mapping (credentials) */
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;
+
+	/* table */
+	CtSource	source;
+	char	   *bucket;
+	char	   *directory;
+	char	   *prefix;
+	char	   *organization_id;
+	List	   *account_ids;	/* of char *; NIL: discover */
+	List	   *regions;		/* of char *; NIL: discover */
+	bool		insight;		/* event_files 'insight' */
+	int64		max_delivery_delay; /* microseconds */
+	int			max_concurrency;
+	bool		on_error_skip;
+} CtFdwOptions;
+
+/* in option.c */
+extern void ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
+							  CtFdwOptions *opts);
+extern List *ctfdw_split_list(const char *value);
+extern bool ctfdw_valid_region(const char *s);
+extern bool ctfdw_valid_account(const char *s);
+
+/* Columns the FDW knows how to fill. */
+typedef enum CtColumnKind
+{
+	CT_COL_PATH,				/* a JSON path into the record */
+	CT_COL_USERNAME,			/* derived from userIdentity */
+	CT_COL_RECORD,				/* the whole record */
+	CT_COL_LOG_FILE				/* s3://bucket/key of the object */
+} CtColumnKind;
+
+typedef struct CtColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	CtColumnKind kind;
+	char	  **path;			/* CT_COL_PATH: segments */
+	int			npath;
+	Oid			typid;
+	bool		json_out;		/* json/jsonb: feed JSON text, not the string */
+	FmgrInfo	infunc;
+	Oid			typioparam;
+	int32		typmod;
+} CtColumn;
+
+/* in tuple.c */
+extern const char *ctfdw_standard_path(const char *column);
+extern const char *ctfdw_closest_column(const char *name);
+extern const char *ctfdw_standard_column(int i, const char **type);
+extern const CtColumn *ctfdw_current_column;
+extern List *ctfdw_columns(Relation rel, bool *needs_parse);
+extern void ctfdw_prepare_columns(List *columns);
+extern void ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
+							  const char *rec, size_t len, void *parsed,
+							  const char *log_file);
+extern void *ctfdw_parse_record(const char *rec, size_t len, char *err, size_t errlen);
+extern void ctfdw_free_parsed(void *parsed);
+
+/* in prune.c: what the WHERE clause allows us to skip */
+typedef struct CtPrune
+{
+	/* plan time */
+	List	   *time_bounds;	/* of CtBound, one per usable qual */
+	List	   *account_exprs;	/* of Expr: text or text[] */
+	List	   *region_exprs;
+	List	   *exprs;			/* every Expr above, for fdw_exprs */
+} CtPrune;
+
+typedef struct CtWindow
+{
+	bool		has_lower;
+	bool		has_upper;
+	TimestampTz lower;			/* inclusive */
+	TimestampTz upper;			/* inclusive */
+	bool		empty;			/* contradictory bounds */
+	List	   *accounts;		/* NIL: unrestricted */
+	List	   *regions;
+	bool		accounts_pushed;
+	bool		regions_pushed;
+} CtWindow;
+
+extern void ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+								 List **fdw_exprs, List **prune_private);
+extern void ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
+							  CtWindow *w);
+
+/* in scan.c */
+typedef struct CtScanStats
+{
+	int64		lists;			/* LIST requests */
+	int64		listed;			/* keys seen in listings */
+	int64		fetched;		/* objects read */
+	int64		skipped_files;	/* objects skipped by on_error 'skip' */
+	int64		skipped_records;
+	int64		bytes;			/* compressed bytes read */
+	int64		requests;
+	int64		retries;
+	int64		records;
+} CtScanStats;
+
+typedef struct CtS3Scan CtS3Scan;
+
+extern CtS3Scan *ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);
+extern bool ctfdw_s3_next(CtS3Scan *scan, const char **rec, size_t *len,
+						  const char **log_file, int64 *recno);
+extern void ctfdw_s3_rescan(CtS3Scan *scan);
+extern void ctfdw_s3_end(CtS3Scan *scan);
+extern CtScanStats *ctfdw_s3_stats(CtS3Scan *scan);
+extern void ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **lines);
+
+/* in cloudtrail_fdw.c */
+extern void ctfdw_install_host(void);
+
+#endif							/* CLOUDTRAIL_FDW_H */

@@ -1,0 +1,609 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		Options of cloudtrail_fdw's server, user mapping, table and column
+ *		objects: validation at CREATE/ALTER time, and merged typed getters.
+ *
+ * One table lists every option with the object it belongs to and how to
+ * check its value.  An unknown option is rejected with the closest valid
+ * name as a hint; an option given to the wrong object (a secret in the
+ * server, say) is rejected with a hint naming the right one.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "cloudtrail_fdw.h"
+
+typedef enum OptKind
+{
+	OPT_STRING,
+	OPT_BOOL,
+	OPT_INT,
+	OPT_REGION,
+	OPT_REGIONS,
+	OPT_ACCOUNTS,
+	OPT_URL,
+	OPT_INTERVAL,
+	OPT_ENUM,
+	OPT_BUCKET,
+	OPT_ORG,
+	OPT_PATH
+} OptKind;
+
+#define OPT_SUPERUSER	0x01	/* only a superuser may set it */
+#define OPT_SECRET		0x02	/* never shown; user mappings only */
+
+typedef struct CtOption
+{
+	const char *name;
+	Oid			context;		/* catalog of the object it belongs to */
+	OptKind		kind;
+	int			flags;
+	const char *choices;		/* OPT_ENUM: "a|b|c" */
+	int			min;			/* OPT_INT */
+	int			max;
+} CtOption;
+
+static const CtOption ct_options[] = {
+	/* server: where AWS is and how to talk to it */
+	{"region", ForeignServerRelationId, OPT_REGION},
+	{"endpoint", ForeignServerRelationId, OPT_URL, OPT_SUPERUSER},
+	{"s3_endpoint", ForeignServerRelationId, OPT_URL, OPT_SUPERUSER},
+	{"addressing", ForeignServerRelationId, OPT_ENUM, 0, "auto|virtual|path"},
+	{"verify_tls", ForeignServerRelationId, OPT_BOOL},
+	{"ca_file", ForeignServerRelationId, OPT_STRING, OPT_SUPERUSER},
+	{"connect_timeout", ForeignServerRelationId, OPT_INT, 0, NULL, 1, 3600},
+	{"request_timeout", ForeignServerRelationId, OPT_INT, 0, NULL, 1, 86400},
+	{"max_retries", ForeignServerRelationId, OPT_INT, 0, NULL, 0, 50},
+
+	/* user mapping: credentials */
+	{"access_key_id", UserMappingRelationId, OPT_STRING, OPT_SECRET},
+	{"secret_access_key", UserMappingRelationId, OPT_STRING, OPT_SECRET},
+	{"session_token", UserMappingRelationId, OPT_STRING, OPT_SECRET},
+
+	/* foreign table */
+	{"source", ForeignTableRelationId, OPT_ENUM, 0, "s3|lookup_events"},
+	{"bucket", ForeignTableRelationId, OPT_BUCKET},
+	{"directory", ForeignTableRelationId, OPT_STRING, OPT_SUPERUSER},
+	{"prefix", ForeignTableRelationId, OPT_STRING},
+	{"organization_id", ForeignTableRelationId, OPT_ORG},
+	{"account_ids", ForeignTableRelationId, OPT_ACCOUNTS},
+	{"regions", ForeignTableRelationId, OPT_REGIONS},
+	{"event_files", ForeignTableRelationId, OPT_ENUM, 0, "log|insight"},
+	{"max_delivery_delay", ForeignTableRelationId, OPT_INTERVAL},
+	{"max_concurrency", ForeignTableRelationId, OPT_INT, 0, NULL, 1, 256},
+	{"on_error", ForeignTableRelationId, OPT_ENUM, 0, "error|skip"},
+
+	/* column */
+	{"path", AttributeRelationId, OPT_PATH},
+	{NULL}
+};
+
+static const char *
+context_name(Oid context)
+{
+	switch (context)
+	{
+		case ForeignDataWrapperRelationId:
+			return "foreign-data wrapper";
+		case ForeignServerRelationId:
+			return "server";
+		case UserMappingRelationId:
+			return "user mapping";
+		case ForeignTableRelationId:
+			return "foreign table";
+		case AttributeRelationId:
+			return "column";
+	}
+	return "object";
+}
+
+/* The valid option name closest to "name" for this context, or NULL. */
+static const char *
+closest_option(const char *name, Oid context)
+{
+	const char *best = NULL;
+	int			best_d = INT_MAX;
+
+	for (const CtOption *o = ct_options; o->name; o++)
+	{
+		int			d;
+
+		if (o->context != context)
+			continue;
+		d = varstr_levenshtein_less_equal(name, strlen(name), o->name, strlen(o->name),
+										  1, 1, 1, 4, true);
+		if (d < best_d)
+		{
+			best_d = d;
+			best = o->name;
+		}
+	}
+	/* a suggestion far from what was typed is noise */
+	return best_d <= Max(2, (int) strlen(name) / 3) ? best : NULL;
+}
+
+bool
+ctfdw_valid_region(const char *s)
+{
+	/* like us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-4 */
+	int			parts = 0;
+	const char *p = s;
+
+	if (!*s || strlen(s) > 30)
+		return false;
+	while (*p)
+	{
+		const char *start = p;
+
+		while (islower((unsigned char) *p))
+			p++;
+		if (p == start)
+			break;
+		parts++;
+		if (*p != '-')
+			return false;
+		p++;
+	}
+	if (parts < 2 || !isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	return *p == '\0';
+}
+
+bool
+ctfdw_valid_account(const char *s)
+{
+	int			n = 0;
+
+	for (; *s; s++, n++)
+		if (!isdigit((unsigned char) *s))
+			return false;
+	return n == 12;
+}
+
+/* Split "a, b,c" into a List of trimmed strings. */
+List *
+ctfdw_split_list(const char *value)
+{
+	List	   *out = NIL;
+	char	   *copy = pstrdup(value);
+	char	   *tok;
+	char	   *save;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	{
+		char	   *e;
+
+		while (isspace((unsigned char) *tok))
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && isspace((unsigned char) e[-1]))
+			*--e = '\0';
+		if (*tok)
+			out = lappend(out, pstrdup(tok));
+	}
+	return out;
+}
+
+static int64
+interval_usecs(const char *name, const char *value)
+{
+	Interval   *volatile iv = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	/* interval_in's own error would not say which option was wrong */
+	PG_TRY();
+	{
+		iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(value),
+												   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_INVALID_DATETIME_FORMAT &&
+			edata->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE &&
+			edata->sqlerrcode != ERRCODE_INTERVAL_FIELD_OVERFLOW)
+			PG_RE_THROW();
+		FlushErrorState();
+		iv = NULL;
+	}
+	PG_END_TRY();
+	if (iv == NULL || iv->month != 0 || iv->day < 0 || iv->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a non-negative interval in days, hours or minutes, such as '6 hours'.")));
+	return (int64) iv->day * USECS_PER_DAY + iv->time;
+}
+
+static void
+bad_value(const char *name, const char *value, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+static void
+check_value(const CtOption *o, DefElem *def)
+{
+	const char *v = defGetString(def);
+
+	switch (o->kind)
+	{
+		case OPT_STRING:
+			if (*v == '\0')
+				bad_value(o->name, v, "The value must not be empty.");
+			break;
+		case OPT_BOOL:
+			(void) defGetBoolean(def);
+			break;
+		case OPT_INT:
+			{
+				int			n;
+
+				if (!parse_int(v, &n, 0, NULL) || n < o->min || n > o->max)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", o->name, v),
+							 errhint("Give an integer from %d to %d.", o->min, o->max)));
+				break;
+			}
+		case OPT_REGION:
+			if (!ctfdw_valid_region(v))
+				bad_value(o->name, v, "Give an AWS region name such as 'us-east-1'.");
+			break;
+		case OPT_REGIONS:
+			{
+				List	   *l = ctfdw_split_list(v);
+				ListCell   *lc;
+
+				if (l == NIL)
+					bad_value(o->name, v, "Give a comma-separated list of regions.");
+				foreach(lc, l)
+					if (!ctfdw_valid_region(lfirst(lc)))
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("invalid region \"%s\" in option \"%s\"",
+										(char *) lfirst(lc), o->name),
+								 errhint("Give AWS region names such as 'us-east-1,eu-west-1'.")));
+				break;
+			}
+		case OPT_ACCOUNTS:
+			{
+				List	   *l = ctfdw_split_list(v);
+				ListCell   *lc;
+
+				if (l == NIL)
+					bad_value(o->name, v, "Give a comma-separated list of 12-digit account IDs.");
+				foreach(lc, l)
+					if (!ctfdw_valid_account(lfirst(lc)))
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("invalid account ID \"%s\" in option \"%s\"",
+										(char *) lfirst(lc), o->name),
+								 errhint("AWS account IDs are 12 digits.")));
+				break;
+			}
+		case OPT_URL:
+			if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+				bad_value(o->name, v, "Give a URL starting with https:// (or http:// for a local endpoint).");
+			break;
+		case OPT_INTERVAL:
+			(void) interval_usecs(o->name, v);
+			break;
+		case OPT_ENUM:
+			{
+				char	   *c = pstrdup(o->choices);
+				char	   *save;
+				bool		ok = false;
+
+				for (char *t = strtok_r(c, "|", &save); t; t = strtok_r(NULL, "|", &save))
+					ok |= strcmp(t, v) == 0;
+				if (!ok)
+				{
+					StringInfoData s;
+
+					initStringInfo(&s);
+					for (const char *p = o->choices; *p; p++)
+					{
+						if (p == o->choices)
+							appendStringInfoChar(&s, '\'');
+						if (*p == '|')
+							appendStringInfoString(&s, "', '");
+						else
+							appendStringInfoChar(&s, *p);
+					}
+					appendStringInfoChar(&s, '\'');
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", o->name, v),
+							 errhint("Valid values are %s.", s.data)));
+				}
+				break;
+			}
+		case OPT_BUCKET:
+			{
+				size_t		n = strlen(v);
+				bool		ok = n >= 3 && n <= 63;
+
+				for (const char *p = v; *p && ok; p++)
+					ok = islower((unsigned char) *p) || isdigit((unsigned char) *p) ||
+						*p == '-' || *p == '.';
+				if (!ok)
+					bad_value(o->name, v, "S3 bucket names are 3 to 63 lowercase letters, digits, dots and hyphens; give the name only, not an s3:// URL.");
+				break;
+			}
+		case OPT_ORG:
+			{
+				bool		ok = strncmp(v, "o-", 2) == 0 && strlen(v) >= 12 && strlen(v) <= 34;
+
+				for (const char *p = v + 2; *p && ok; p++)
+					ok = islower((unsigned char) *p) || isdigit((unsigned char) *p);
+				if (!ok)
+					bad_value(o->name, v, "Organization IDs look like 'o-' followed by 10 to 32 lowercase letters or digits.");
+				break;
+			}
+		case OPT_PATH:
+			if (*v == '\0' || *v == '.' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
+				bad_value(o->name, v, "Give dot-separated JSON member names, such as 'userIdentity.sessionContext.sessionIssuer.arn'.");
+			break;
+	}
+}
+
+PG_FUNCTION_INFO_V1(cloudtrail_fdw_validator);
+
+/*
+ * Validate the generic options of a cloudtrail_fdw object.  Called at
+ * CREATE and ALTER with the object's complete new option list.
+ */
+Datum
+cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+	List	   *seen = NIL;
+	bool		has_bucket = false,
+				has_directory = false,
+				has_access = false,
+				has_secret = false,
+				has_token = false;
+	char	   *source = NULL;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const CtOption *o;
+		const CtOption *elsewhere = NULL;
+
+		for (o = ct_options; o->name; o++)
+			if (strcmp(o->name, def->defname) == 0)
+			{
+				if (o->context == catalog)
+					break;
+				elsewhere = o;
+			}
+		if (!o->name)
+		{
+			const char *hint_name = closest_option(def->defname, catalog);
+
+			if (elsewhere && (elsewhere->flags & OPT_SECRET))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"%s\" is not allowed for a %s", def->defname,
+								context_name(catalog)),
+						 errhint("Credentials belong in a user mapping: CREATE USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (access_key_id '...', secret_access_key '...').")));
+			if (elsewhere)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"%s\" is not valid for a %s", def->defname,
+								context_name(catalog)),
+						 errhint("Option \"%s\" belongs to the %s.", def->defname,
+								 context_name(elsewhere->context))));
+			if (catalog == ForeignDataWrapperRelationId)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("invalid option \"%s\"", def->defname),
+						 errhint("The cloudtrail_fdw foreign-data wrapper takes no options; set them on the server, user mapping or foreign table.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 hint_name ? errhint("Perhaps you meant the option \"%s\".", hint_name) :
+					 errhint("See the README for the options of a %s.", context_name(catalog))));
+		}
+		if (list_member(seen, makeString(def->defname)))
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("conflicting or redundant options"),
+					 errdetail("Option \"%s\" is given more than once.", def->defname)));
+		seen = lappend(seen, makeString(def->defname));
+
+		if ((o->flags & OPT_SUPERUSER) && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only superuser can set option \"%s\"", o->name),
+					 errhint("The option makes the database server reach places or files of its own choosing.")));
+		check_value(o, def);
+
+		if (strcmp(o->name, "verify_tls") == 0 && !defGetBoolean(def) && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only superuser can turn off TLS verification")));
+		if (strcmp(o->name, "bucket") == 0)
+			has_bucket = true;
+		else if (strcmp(o->name, "directory") == 0)
+			has_directory = true;
+		else if (strcmp(o->name, "source") == 0)
+			source = defGetString(def);
+		else if (strcmp(o->name, "access_key_id") == 0)
+			has_access = true;
+		else if (strcmp(o->name, "secret_access_key") == 0)
+			has_secret = true;
+		else if (strcmp(o->name, "session_token") == 0)
+			has_token = true;
+	}
+
+	if (catalog == ForeignTableRelationId)
+	{
+		bool		lookup = source && strcmp(source, "lookup_events") == 0;
+
+		if (lookup && (has_bucket || has_directory))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"bucket\" and \"directory\" do not apply to source 'lookup_events'")));
+		if (!lookup && has_bucket && has_directory)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"bucket\" and \"directory\" cannot be used together")));
+		if (!lookup && !has_bucket && !has_directory)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("a cloudtrail_fdw foreign table needs option \"bucket\", option \"directory\", or source 'lookup_events'")));
+		if (lookup)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("source 'lookup_events' is not supported by this version of cloudtrail_fdw")));
+	}
+	if (catalog == UserMappingRelationId)
+	{
+		if (has_access != has_secret)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together")));
+		if (has_token && !has_access)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("option \"session_token\" needs \"access_key_id\" and \"secret_access_key\"")));
+	}
+	PG_RETURN_VOID();
+}
+
+static bool
+list_member_str_opt(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Merge server, user mapping and table options into *opts, with defaults.
+ * Credentials are read only when asked for (at executor start), so that
+ * planning and EXPLAIN never touch them.
+ */
+void
+ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
+				  CtFdwOptions *opts)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	List	   *options = NIL;
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->region = "us-east-1";
+	opts->addressing = "auto";
+	opts->verify_tls = true;
+	opts->connect_timeout_ms = 10 * 1000;
+	opts->request_timeout_s = 60;
+	opts->max_retries = 5;
+	opts->source = CT_SOURCE_S3;
+	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
+	opts->max_concurrency = 32;
+
+	options = list_concat(options, server->options);
+	options = list_concat(options, table->options);
+	if (with_credentials && !list_member_str_opt(table->options, "directory"))
+	{
+		UserMapping *um = GetUserMapping(userid, server->serverid);
+
+		options = list_concat(options, um->options);
+	}
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *n = def->defname;
+
+		if (strcmp(n, "region") == 0)
+			opts->region = defGetString(def);
+		else if (strcmp(n, "endpoint") == 0)
+			opts->endpoint = defGetString(def);
+		else if (strcmp(n, "s3_endpoint") == 0)
+			opts->s3_endpoint = defGetString(def);
+		else if (strcmp(n, "addressing") == 0)
+			opts->addressing = defGetString(def);
+		else if (strcmp(n, "verify_tls") == 0)
+			opts->verify_tls = defGetBoolean(def);
+		else if (strcmp(n, "ca_file") == 0)
+			opts->ca_file = defGetString(def);
+		else if (strcmp(n, "connect_timeout") == 0)
+			opts->connect_timeout_ms = atoi(defGetString(def)) * 1000;
+		else if (strcmp(n, "request_timeout") == 0)
+			opts->request_timeout_s = atoi(defGetString(def));
+		else if (strcmp(n, "max_retries") == 0)
+			opts->max_retries = atoi(defGetString(def));
+		else if (strcmp(n, "access_key_id") == 0)
+			opts->access_key_id = defGetString(def);
+		else if (strcmp(n, "secret_access_key") == 0)
+			opts->secret_access_key = defGetString(def);
+		else if (strcmp(n, "session_token") == 0)
+			opts->session_token = defGetString(def);
+		else if (strcmp(n, "source") == 0)
+			opts->source = strcmp(defGetString(def), "lookup_events") == 0 ?
+				CT_SOURCE_LOOKUP : CT_SOURCE_S3;
+		else if (strcmp(n, "bucket") == 0)
+			opts->bucket = defGetString(def);
+		else if (strcmp(n, "directory") == 0)
+		{
+			opts->directory = defGetString(def);
+			opts->source = CT_SOURCE_DIRECTORY;
+		}
+		else if (strcmp(n, "prefix") == 0)
+			opts->prefix = defGetString(def);
+		else if (strcmp(n, "organization_id") == 0)
+			opts->organization_id = defGetString(def);
+		else if (strcmp(n, "account_ids") == 0)
+			opts->account_ids = ctfdw_split_list(defGetString(def));
+		else if (strcmp(n, "regions") == 0)
+			opts->regions = ctfdw_split_list(defGetString(def));
+		else if (strcmp(n, "event_files") == 0)
+			opts->insight = strcmp(defGetString(def), "insight") == 0;
+		else if (strcmp(n, "max_delivery_delay") == 0)
+			opts->max_delivery_delay = interval_usecs(n, defGetString(def));
+		else if (strcmp(n, "max_concurrency") == 0)
+			opts->max_concurrency = atoi(defGetString(def));
+		else if (strcmp(n, "on_error") == 0)
+			opts->on_error_skip = strcmp(defGetString(def), "skip") == 0;
+	}
+}

@@ -1,0 +1,310 @@
+/*-------------------------------------------------------------------------
+ *
+ * prune.c
+ *		What the WHERE clause lets a scan skip.
+ *
+ * The analogue of postgres_fdw's classifyConditions, for pruning instead
+ * of remote evaluation.  Three kinds of qual are used:
+ *
+ *	event_time <op> expr		op one of < <= = >= >: the time window
+ *	recipient_account_id = expr / = ANY(expr)	account folders to read
+ *	aws_region = expr / = ANY(expr)				region folders to read
+ *
+ * expr may be anything without Vars of the table and without volatile
+ * functions: constants, parameters of prepared statements, now() -
+ * interval '1 day'.  Such expressions go to fdw_exprs and are evaluated
+ * once at executor start.  Pruning is lossy by design: every qual stays in
+ * the plan and is rechecked on every row, so results are exact whatever is
+ * pruned.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/prune.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "cloudtrail_fdw.h"
+
+typedef enum PruneKind
+{
+	PRUNE_TIME,
+	PRUNE_ACCOUNT,
+	PRUNE_REGION
+} PruneKind;
+
+/* Which pruning a column serves, if any. */
+static int
+column_role(List *columns, AttrNumber attno)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+
+		if (col->attnum != attno || col->kind != CT_COL_PATH || col->npath != 1)
+			continue;
+		if (strcmp(col->path[0], "eventTime") == 0 && col->typid == TIMESTAMPTZOID)
+			return PRUNE_TIME;
+		if (strcmp(col->path[0], "recipientAccountId") == 0 && col->typid == TEXTOID)
+			return PRUNE_ACCOUNT;
+		if (strcmp(col->path[0], "awsRegion") == 0 && col->typid == TEXTOID)
+			return PRUNE_REGION;
+	}
+	return -1;
+}
+
+static bool
+is_our_var(Node *n, Index relid, AttrNumber *attno)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	if (n && IsA(n, Var) && ((Var *) n)->varno == relid &&
+		((Var *) n)->varlevelsup == 0 && ((Var *) n)->varattno > 0)
+	{
+		*attno = ((Var *) n)->varattno;
+		return true;
+	}
+	return false;
+}
+
+/* An expression we can evaluate once at executor start. */
+static bool
+is_runtime_constant(Node *n)
+{
+	return !contain_var_clause(n) && !contain_volatile_functions(n) &&
+		!contain_subplans(n) && !contain_agg_clause(n) && !contain_window_function(n);
+}
+
+/* Strategy of a timestamptz comparison operator, 0 if it is not one. */
+static int
+time_strategy(Oid opno, bool commuted)
+{
+	Oid			left,
+				right;
+	char	   *name;
+	int			s = 0;
+
+	op_input_types(opno, &left, &right);
+	if (left != TIMESTAMPTZOID || right != TIMESTAMPTZOID)
+		return 0;
+	name = get_opname(opno);
+	if (name == NULL || get_func_namespace(get_opcode(opno)) != PG_CATALOG_NAMESPACE)
+		return 0;
+	if (strcmp(name, "<") == 0)
+		s = BTLessStrategyNumber;
+	else if (strcmp(name, "<=") == 0)
+		s = BTLessEqualStrategyNumber;
+	else if (strcmp(name, "=") == 0)
+		s = BTEqualStrategyNumber;
+	else if (strcmp(name, ">=") == 0)
+		s = BTGreaterEqualStrategyNumber;
+	else if (strcmp(name, ">") == 0)
+		s = BTGreaterStrategyNumber;
+	if (commuted && s != 0)
+		s = BTMaxStrategyNumber + 1 - s;
+	return s;
+}
+
+static void
+add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
+{
+	*fdw_exprs = lappend(*fdw_exprs, expr);
+	*prune = lappend(*prune, list_make3_int(kind, strategy, list_length(*fdw_exprs) - 1));
+}
+
+/*
+ * Look at the table's restriction clauses and put the expressions pruning
+ * can use into *fdw_exprs, with a description of each in *prune_private.
+ */
+void
+ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+					 List **fdw_exprs, List **prune_private)
+{
+	ListCell   *lc;
+
+	*fdw_exprs = NIL;
+	*prune_private = NIL;
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+		Node	   *clause = (Node *) ri->clause;
+		AttrNumber	attno;
+
+		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) clause;
+			Node	   *l = linitial(op->args),
+					   *r = lsecond(op->args);
+			bool		commuted = false;
+			int			role;
+
+			if (!is_our_var(l, baserel->relid, &attno))
+			{
+				Node	   *t = l;
+
+				l = r;
+				r = t;
+				commuted = true;
+				if (!is_our_var(l, baserel->relid, &attno))
+					continue;
+			}
+			if (!is_runtime_constant(r))
+				continue;
+			role = column_role(columns, attno);
+			if (role == PRUNE_TIME)
+			{
+				int			s = time_strategy(op->opno, commuted);
+
+				if (s != 0 && exprType(r) == TIMESTAMPTZOID)
+					add_bound(fdw_exprs, prune_private, PRUNE_TIME, s, (Expr *) r);
+			}
+			else if ((role == PRUNE_ACCOUNT || role == PRUNE_REGION) &&
+					 op->opno == TextEqualOperator && exprType(r) == TEXTOID)
+				add_bound(fdw_exprs, prune_private, role, 0, (Expr *) r);
+		}
+		else if (IsA(clause, ScalarArrayOpExpr))
+		{
+			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+			Node	   *r = lsecond(sa->args);
+			int			role;
+
+			if (!sa->useOr || sa->opno != TextEqualOperator ||
+				!is_our_var(linitial(sa->args), baserel->relid, &attno) ||
+				!is_runtime_constant(r) || exprType(r) != TEXTARRAYOID)
+				continue;
+			role = column_role(columns, attno);
+			if (role == PRUNE_ACCOUNT || role == PRUNE_REGION)
+				add_bound(fdw_exprs, prune_private, role, 1, (Expr *) r);
+		}
+	}
+}
+
+/* Intersect a value list with the one from an earlier qual. */
+static List *
+restrict_to(List *current, bool have_current, List *values)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	if (!have_current)
+		return values;
+	foreach(lc, values)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, current)
+			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
+			{
+				out = lappend(out, lfirst(lc));
+				break;
+			}
+	}
+	return out;
+}
+
+static List *
+text_values(Datum d, bool array)
+{
+	List	   *out = NIL;
+
+	if (!array)
+		return list_make1(TextDatumGetCString(d));
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+			{
+				char	   *v = TextDatumGetCString(elems[i]);
+				ListCell   *lc;
+				bool		dup = false;
+
+				foreach(lc, out)
+					dup |= strcmp(lfirst(lc), v) == 0;
+				if (!dup)
+					out = lappend(out, v);
+			}
+	}
+	return out;
+}
+
+/*
+ * Evaluate the pruning expressions and work out the window, accounts and
+ * regions.  A qual that can never be true (a NULL bound, contradictory
+ * bounds) makes the window empty: nothing needs to be read at all.
+ */
+void
+ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
+				  CtWindow *w)
+{
+	ListCell   *lc;
+
+	memset(w, 0, sizeof(*w));
+	foreach(lc, prune_private)
+	{
+		List	   *p = lfirst(lc);
+		int			kind = linitial_int(p),
+					strategy = lsecond_int(p),
+					idx = lthird_int(p);
+		ExprState  *es = list_nth(expr_states, idx);
+		bool		isnull;
+		Datum		d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+
+		if (isnull)
+		{
+			w->empty = true;
+			continue;
+		}
+		if (kind == PRUNE_TIME)
+		{
+			TimestampTz t = DatumGetTimestampTz(d);
+
+			if (strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber &&
+				(!w->has_upper || t < w->upper))
+			{
+				w->upper = t;
+				w->has_upper = true;
+			}
+			if (strategy != BTLessStrategyNumber && strategy != BTLessEqualStrategyNumber &&
+				(!w->has_lower || t > w->lower))
+			{
+				w->lower = t;
+				w->has_lower = true;
+			}
+		}
+		else if (kind == PRUNE_ACCOUNT)
+		{
+			w->accounts = restrict_to(w->accounts, w->accounts_pushed, text_values(d, strategy == 1));
+			w->accounts_pushed = true;
+		}
+		else
+		{
+			w->regions = restrict_to(w->regions, w->regions_pushed, text_values(d, strategy == 1));
+			w->regions_pushed = true;
+		}
+	}
+	if (w->has_lower && w->has_upper && w->lower > w->upper)
+		w->empty = true;
+	if ((w->accounts_pushed && w->accounts == NIL) || (w->regions_pushed && w->regions == NIL))
+		w->empty = true;
+}

@@ -1,0 +1,1189 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		Reading a trail: listing, pruning, concurrent fetching and streaming
+ *		of CloudTrail log files from S3 or from a local copy.
+ *
+ * A scan works through three kinds of listing stream:
+ *
+ *	root	  [prefix/]AWSLogs/[org/]   delimiter '/': the account folders
+ *	account   .../<acct>/CloudTrail/    delimiter '/': the region folders
+ *	files	  .../<acct>/CloudTrail/<region>/ with start-after: the log files
+ *
+ * Accounts and regions named by the table options or the WHERE clause skip
+ * the first two.  A files stream starts after the first file that can hold
+ * an event of the time window and stops at the first file delivered after
+ * its end (plus max_delivery_delay): key names sort by delivery time.
+ *
+ * Listed files wait in a queue; up to max_concurrency GETs run at once on
+ * one libcurl multi handle.  Each body streams through its own record
+ * reader; a transfer whose reader has more than READ_AHEAD compressed bytes
+ * waiting is paused, so memory stays bounded whatever the object sizes.
+ * A failed transfer is retried with backoff from the byte where it broke
+ * (Range + If-Match), feeding the same gunzip stream: no record is lost or
+ * returned twice.  Listing stops while QUEUE_LIMIT files wait.
+ *
+ * Every malloc'd thing (CtHttp, readers, requests, open files) hangs off
+ * the CtS3Scan, whose memory context has a reset callback that frees them,
+ * so an ERROR anywhere leaks nothing.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cloudtrail_fdw.h"
+#include "ct_http.h"
+#include "ct_records.h"
+#include "ct_s3.h"
+
+#define READ_AHEAD		(1024 * 1024)	/* compressed bytes buffered per object */
+#define QUEUE_LIMIT		10000	/* listed files waiting before listing pauses */
+#define FILE_CHUNK		(256 * 1024)	/* read size for directory tables */
+#define BACKOFF_BASE_MS 100
+#define BACKOFF_CAP_MS	5000
+
+typedef enum StreamKind
+{
+	STREAM_ROOT,
+	STREAM_ACCOUNT,
+	STREAM_FILES
+} StreamKind;
+
+typedef struct ListStream
+{
+	StreamKind	kind;
+	char	   *prefix;			/* what is listed */
+	char	   *account;		/* STREAM_ACCOUNT and STREAM_FILES */
+	char	   *region;			/* STREAM_FILES */
+	char	   *start_after;
+	char	   *token;			/* continuation token of the next page */
+	bool		done;
+	int			attempts;
+	int64		retry_at;		/* ms; 0: now */
+	CtHttpReq  *req;
+} ListStream;
+
+typedef struct ObjState
+{
+	char	   *key;			/* palloc'd */
+	char	   *log_file;		/* s3://bucket/key or the file path */
+	CtRecordReader *rr;			/* malloc'd; freed by finish_object or cleanup */
+	CtHttpReq  *req;			/* in flight, or NULL */
+	int			fd;				/* directory tables: open file, or -1 */
+	bool		body_done;		/* all bytes are in the reader */
+	int			attempts;
+	int64		retry_at;
+	int64		received;		/* body bytes given to the reader */
+	int64		req_offset;		/* first byte the current request asked for */
+	char		etag[128];
+	int64		recno;			/* records returned so far */
+	CtS3Scan   *scan;
+} ObjState;
+
+struct CtS3Scan
+{
+	MemoryContext cxt;
+	CtFdwOptions *opts;
+	CtWindow   *w;
+	bool		bounded_lo;
+	bool		bounded_hi;
+	int64		stamp_lo;		/* epoch seconds: files stamped before: skip */
+	int64		stamp_hi;		/* epoch seconds: files stamped after: stop */
+	bool		local;			/* directory table */
+
+	/* S3 */
+	CtEndpoint	ep;
+	bool		default_endpoint;
+	char		s3_region[32];
+	CtCredentials cred;
+	CtHttp	   *http;
+
+	List	   *streams;		/* of ListStream * */
+	char	  **queue;			/* keys to fetch */
+	int			qhead;
+	int			qtail;
+	int			qcap;
+	ObjState  **active;			/* objects being read */
+	int			nactive;
+	ObjState   *current;
+	CtScanStats stats;
+	bool		started;
+};
+
+static int64
+now_ms(void)
+{
+	return GetCurrentTimestamp() / 1000;
+}
+
+static int64
+backoff_ms(int attempt)
+{
+	int64		d = BACKOFF_BASE_MS << Min(attempt, 10);
+
+	d = Min(d, BACKOFF_CAP_MS);
+	/* "equal jitter": between half and all of the exponential delay */
+	return d / 2 + (int64) (pg_prng_double(&pg_global_prng_state) * (d / 2));
+}
+
+static int64
+to_epoch(TimestampTz t)
+{
+	return (int64) (t / USECS_PER_SEC) +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/* ---------------------------------------------------------------- cleanup */
+
+static void
+free_object(ObjState *o)
+{
+	if (o->req)
+	{
+		ct_http_free(o->req);
+		o->req = NULL;
+	}
+	if (o->rr)
+	{
+		ct_rr_destroy(o->rr);
+		o->rr = NULL;
+	}
+	if (o->fd >= 0)
+	{
+		close(o->fd);
+		o->fd = -1;
+	}
+}
+
+/* Reset callback of the scan's context: frees every foreign resource. */
+static void
+scan_cleanup(void *arg)
+{
+	CtS3Scan   *s = arg;
+	ListCell   *lc;
+
+	for (int i = 0; i < s->nactive; i++)
+		free_object(s->active[i]);
+	s->nactive = 0;
+	s->current = NULL;
+	foreach(lc, s->streams)
+	{
+		ListStream *st = lfirst(lc);
+
+		if (st->req)
+		{
+			ct_http_free(st->req);
+			st->req = NULL;
+		}
+	}
+	if (s->http)
+	{
+		ct_http_destroy(s->http);
+		s->http = NULL;
+	}
+	ct_free_endpoint(&s->ep);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static void
+report_http_error(CtS3Scan *s, CtHttpReq *req, const char *what)
+{
+	CtAwsError e;
+
+	if (req->curl_code != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not %s", what),
+				 errdetail_internal("%s", req->curl_error)));
+	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (!e.request_id[0])
+		snprintf(e.request_id, sizeof(e.request_id), "%s", req->request_id);
+	if (strcmp(e.code, "RequestTimeTooSkewed") == 0)
+	{
+		char	   *server_time = ct_xml_value(req->body.data, req->body.len, "ServerTime", NULL);
+		TimestampTz st = 0;
+
+		if (server_time)
+		{
+			st = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(server_time),
+														 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+			free(server_time);
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not %s: the database server's clock is off", what),
+				 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, req->status,
+						   e.request_id, e.message),
+				 st ? errhint("The server clock differs from AWS's by about %lld seconds; AWS accepts 15 minutes. Synchronise it (NTP).",
+							  (long long) ((GetCurrentTimestamp() - st) / USECS_PER_SEC)) :
+				 errhint("AWS accepts requests whose time is within 15 minutes of its own; synchronise the server clock (NTP).")));
+	}
+	ereport(ERROR,
+			(errcode(strcmp(e.code, "NoSuchBucket") == 0 || strcmp(e.code, "NoSuchKey") == 0 ?
+					 ERRCODE_FDW_TABLE_NOT_FOUND : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not %s", what),
+			 e.code[0] ?
+			 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, req->status,
+					   e.request_id[0] ? e.request_id : "none", e.message) :
+			 errdetail("HTTP status %ld (request id %s).", req->status,
+					   e.request_id[0] ? e.request_id : "none")));
+}
+
+static void
+object_failed(CtS3Scan *s, ObjState *o, const char *why)
+{
+	if (s->opts->on_error_skip)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("skipping CloudTrail log file \"%s\": %s", o->log_file, why),
+				 errdetail("%lld records of the file were returned before the error.",
+						   (long long) o->recno)));
+		s->stats.skipped_files++;
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("could not read CloudTrail log file \"%s\": %s", o->log_file, why),
+			 errhint("Table option on_error 'skip' skips such files with a warning.")));
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void
+add_stream(CtS3Scan *s, StreamKind kind, char *prefix, const char *account,
+		   const char *region)
+{
+	ListStream *st = palloc0(sizeof(ListStream));
+
+	st->kind = kind;
+	st->prefix = prefix;
+	st->account = account ? pstrdup(account) : NULL;
+	st->region = region ? pstrdup(region) : NULL;
+	if (kind == STREAM_FILES && s->bounded_lo)
+	{
+		CtBuf		b = CT_BUF_INIT;
+
+		ct_trail_start_after(&b, prefix, account, s->opts->insight, region, s->stamp_lo);
+		st->start_after = pstrdup(b.data);
+		ct_buf_free(&b);
+	}
+	s->streams = lappend(s->streams, st);
+}
+
+static char *
+region_prefix(CtS3Scan *s, const char *account, const char *region)
+{
+	CtBuf		b = CT_BUF_INIT;
+	char	   *out;
+
+	ct_trail_region_prefix(&b, s->opts->prefix, s->opts->organization_id, account,
+						   s->opts->insight, region);
+	out = pstrdup(b.data);
+	ct_buf_free(&b);
+	return out;
+}
+
+static char *
+root_prefix(CtS3Scan *s, const char *org)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	if (s->opts->prefix && *s->opts->prefix)
+	{
+		appendStringInfoString(&b, s->opts->prefix);
+		if (s->opts->prefix[strlen(s->opts->prefix) - 1] != '/')
+			appendStringInfoChar(&b, '/');
+	}
+	appendStringInfoString(&b, "AWSLogs/");
+	if (org && *org)
+		appendStringInfo(&b, "%s/", org);
+	return b.data;
+}
+
+/* Accounts and regions to read: WHERE clause first, then table options. */
+static List *
+wanted(List *pushed, bool was_pushed, List *option)
+{
+	ListCell   *lc;
+	List	   *out = NIL;
+
+	if (!was_pushed)
+		return option;
+	if (option == NIL)
+		return pushed;
+	foreach(lc, pushed)
+		if (list_member(option, makeString(lfirst(lc))))
+			out = lappend(out, lfirst(lc));
+	return out;
+}
+
+static bool
+str_in(List *l, const char *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, l)
+		if (strcmp(lfirst(lc), v) == 0)
+			return true;
+	return false;
+}
+
+static void
+plan_streams(CtS3Scan *s)
+{
+	List	   *accounts = wanted(s->w->accounts, s->w->accounts_pushed, s->opts->account_ids);
+	List	   *regions = wanted(s->w->regions, s->w->regions_pushed, s->opts->regions);
+	ListCell   *la,
+			   *lr;
+
+	if (accounts == NIL)
+	{
+		add_stream(s, STREAM_ROOT, root_prefix(s, s->opts->organization_id), NULL, NULL);
+		return;
+	}
+	foreach(la, accounts)
+	{
+		if (regions == NIL)
+		{
+			StringInfoData b;
+
+			initStringInfo(&b);
+			appendStringInfo(&b, "%s%s/%s/", root_prefix(s, s->opts->organization_id),
+							 (char *) lfirst(la), s->opts->insight ? "CloudTrail-Insight" : "CloudTrail");
+			add_stream(s, STREAM_ACCOUNT, b.data, lfirst(la), NULL);
+			continue;
+		}
+		foreach(lr, regions)
+			add_stream(s, STREAM_FILES, region_prefix(s, lfirst(la), lfirst(lr)),
+					   lfirst(la), lfirst(lr));
+	}
+}
+
+/*
+ * Describe, for EXPLAIN, what a scan with this window will list.  Nothing
+ * here talks to AWS.
+ */
+void
+ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **lines)
+{
+	CtS3Scan	fake;
+	ListCell   *lc;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.opts = opts;
+	fake.w = w;
+	fake.bounded_lo = w->has_lower;
+	if (w->has_lower)
+		fake.stamp_lo = to_epoch(w->lower);
+	plan_streams(&fake);
+	foreach(lc, fake.streams)
+	{
+		ListStream *st = lfirst(lc);
+		StringInfoData b;
+
+		initStringInfo(&b);
+		appendStringInfoString(&b, st->prefix);
+		if (st->kind != STREAM_FILES)
+			appendStringInfoString(&b, " (discover)");
+		else if (st->start_after)
+			appendStringInfo(&b, " from %s", st->start_after + strlen(st->prefix));
+		*lines = lappend(*lines, b.data);
+	}
+}
+
+CtS3Scan *
+ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CtS3Scan   *s = palloc0(sizeof(CtS3Scan));
+	MemoryContextCallback *cb = palloc0(sizeof(MemoryContextCallback));
+
+	s->cxt = cxt;
+	s->opts = opts;
+	s->w = w;
+	s->local = opts->source == CT_SOURCE_DIRECTORY;
+	/* register before anything is allocated outside PostgreSQL */
+	cb->func = scan_cleanup;
+	cb->arg = s;
+	MemoryContextRegisterResetCallback(cxt, cb);
+
+	s->bounded_lo = w->has_lower;
+	s->bounded_hi = w->has_upper;
+	if (w->has_lower)
+		s->stamp_lo = to_epoch(w->lower);
+	if (w->has_upper)
+		s->stamp_hi = to_epoch(w->upper) + opts->max_delivery_delay / USECS_PER_SEC;
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+static void
+start_network(CtS3Scan *s)
+{
+	CtHttpConfig cfg;
+	char		err[256];
+	const char *endpoint = s->opts->s3_endpoint;
+	char	   *def = NULL;
+
+	if (s->opts->access_key_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("no AWS credentials for this foreign table"),
+				 errhint("Give the user mapping the options access_key_id and secret_access_key.")));
+	s->cred.access_key_id = s->opts->access_key_id;
+	s->cred.secret_access_key = s->opts->secret_access_key;
+	s->cred.session_token = s->opts->session_token;
+	snprintf(s->s3_region, sizeof(s->s3_region), "%s", s->opts->region);
+	if (endpoint == NULL)
+	{
+		def = psprintf("https://s3.%s.amazonaws.com%s", s->s3_region,
+					   strncmp(s->s3_region, "cn-", 3) == 0 ? ".cn" : "");
+		endpoint = def;
+		s->default_endpoint = true;
+	}
+	if (!ct_parse_endpoint(endpoint, &s->ep, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid S3 endpoint \"%s\": %s", endpoint, err)));
+	if (strcmp(s->opts->addressing, "path") == 0)
+		s->ep.port = s->ep.port;	/* nothing to change: decided per request */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.connect_timeout_ms = s->opts->connect_timeout_ms;
+	cfg.stall_timeout_s = s->opts->request_timeout_s;
+	cfg.verify_tls = s->opts->verify_tls;
+	cfg.ca_file = s->opts->ca_file;
+	cfg.max_host_connections = s->opts->max_concurrency;
+	s->http = ct_http_create(&cfg);
+	if (!s->http)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not initialize libcurl")));
+}
+
+static bool
+virtual_host(CtS3Scan *s)
+{
+	if (strcmp(s->opts->addressing, "path") == 0)
+		return false;
+	if (strcmp(s->opts->addressing, "virtual") == 0)
+		return true;
+	return ct_bucket_virtual_ok(&s->ep, s->opts->bucket);
+}
+
+/* A signed GET, ready to start. */
+static CtHttpReq *
+s3_request(CtS3Scan *s, const char *key, const char *query, const char *range,
+		   const char *if_match)
+{
+	CtPrepared p;
+	CtHttpReq  *req;
+	time_t		now = time(NULL);
+
+	if (!ct_s3_prepare(&p, &s->ep, virtual_host(s), s->opts->bucket, key, query,
+					   s->s3_region, &s->cred, (long long) now, range))
+	{
+		ct_prepared_free(&p);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	req = ct_http_request(p.url.data);
+	for (int i = 0; req && i < p.nheaders; i++)
+		ct_http_add_header(req, p.headers[i]);
+	if (req && if_match)
+	{
+		char		line[160];
+
+		snprintf(line, sizeof(line), "If-Match: %s", if_match);
+		ct_http_add_header(req, line);
+	}
+	ct_prepared_free(&p);
+	if (!req)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return req;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static void
+enqueue(CtS3Scan *s, const char *key)
+{
+	if (s->qtail == s->qcap)
+	{
+		if (s->qhead > 0)
+		{
+			memmove(s->queue, s->queue + s->qhead, (s->qtail - s->qhead) * sizeof(char *));
+			s->qtail -= s->qhead;
+			s->qhead = 0;
+		}
+		if (s->qtail == s->qcap)
+		{
+			s->qcap = s->qcap ? s->qcap * 2 : 1024;
+			s->queue = s->queue ? repalloc(s->queue, s->qcap * sizeof(char *)) :
+				palloc(s->qcap * sizeof(char *));
+		}
+	}
+	s->queue[s->qtail++] = MemoryContextStrdup(s->cxt, key);
+}
+
+static int
+queued(CtS3Scan *s)
+{
+	return s->qtail - s->qhead;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+/*
+ * Take one listed page (from S3 or the file system) for a stream: spawn
+ * streams for discovered folders, queue files inside the window.
+ */
+static void
+take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
+{
+	List	   *accounts = wanted(s->w->accounts, s->w->accounts_pushed, s->opts->account_ids);
+	List	   *regions = wanted(s->w->regions, s->w->regions_pushed, s->opts->regions);
+
+	for (int i = 0; i < page->nprefixes; i++)
+	{
+		const char *p = page->prefixes[i];
+		size_t		plen = strlen(p);
+		const char *name;
+		char	   *seg;
+
+		if (plen <= strlen(st->prefix))
+			continue;
+		name = p + strlen(st->prefix);
+		seg = pnstrdup(name, strlen(name) - 1);	/* drop the trailing '/' */
+		if (st->kind == STREAM_ROOT)
+		{
+			if (ctfdw_valid_account(seg) && (accounts == NIL || str_in(accounts, seg)))
+			{
+				StringInfoData b;
+
+				initStringInfo(&b);
+				appendStringInfo(&b, "%s%s/", p, s->opts->insight ? "CloudTrail-Insight" : "CloudTrail");
+				if (regions == NIL)
+					add_stream(s, STREAM_ACCOUNT, b.data, seg, NULL);
+				else
+				{
+					ListCell   *lr;
+
+					foreach(lr, regions)
+						add_stream(s, STREAM_FILES, psprintf("%s%s/", b.data, (char *) lfirst(lr)),
+								   seg, lfirst(lr));
+				}
+			}
+			else if (strncmp(seg, "o-", 2) == 0 && !s->opts->organization_id)
+				add_stream(s, STREAM_ROOT, pstrdup(p), NULL, NULL);	/* organization trail */
+		}
+		else if (st->kind == STREAM_ACCOUNT)
+		{
+			if (ctfdw_valid_region(seg) && (regions == NIL || str_in(regions, seg)))
+				add_stream(s, STREAM_FILES, pstrdup(p), st->account, seg);
+		}
+	}
+	for (int i = 0; i < page->nobjects; i++)
+	{
+		CtTrailKey k;
+		const char *key = page->objects[i].key;
+
+		s->stats.listed++;
+		if (st->kind != STREAM_FILES || !ct_parse_trail_key(key, &k))
+			continue;
+		if (k.kind != (s->opts->insight ? CT_KEY_INSIGHT : CT_KEY_LOG))
+			continue;
+		if (s->bounded_hi && k.stamp > s->stamp_hi)
+		{
+			/* keys sort by delivery time: nothing later in this folder matters */
+			st->done = true;
+			return;
+		}
+		if (s->bounded_lo && k.stamp + 59 < s->stamp_lo)
+			continue;
+		enqueue(s, key);
+	}
+	if (page->truncated && page->next_token)
+	{
+		st->token = MemoryContextStrdup(s->cxt, page->next_token);
+		st->start_after = NULL;
+	}
+	else if (!page->truncated)
+		st->done = true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * List a directory table's folder the way S3 would list the prefix:
+ * everything below it (or, for discovery, its subfolders), sorted, after
+ * start_after.  Date folders wholly before start_after or after the window
+ * are not entered.
+ */
+static void
+local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *start_after,
+			   char ***keys, int *n, int *cap)
+{
+	char	   *path = psprintf("%s/%s", s->opts->directory, rel);
+	DIR		   *d = AllocateDir(path);
+	struct dirent *de;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	if (d == NULL)
+	{
+		if (errno == ENOENT)
+			return;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", path)));
+	}
+	while ((de = ReadDir(d, path)) != NULL)
+	{
+		if (de->d_name[0] == '.')
+			continue;
+		names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(d);
+	list_sort(names, (list_sort_comparator) cmp_str);
+	foreach(lc, names)
+	{
+		char	   *name = lfirst(lc);
+		char	   *relname = psprintf("%s%s", rel, name);
+		char	   *full = psprintf("%s/%s", s->opts->directory, relname);
+		struct stat stbuf;
+
+		if (stat(full, &stbuf) != 0)
+			continue;
+		if (S_ISDIR(stbuf.st_mode))
+		{
+			char	   *sub = psprintf("%s/", relname);
+
+			if (folders_only)
+			{
+				if (*n == *cap)
+				{
+					*cap = *cap ? *cap * 2 : 64;
+					*keys = *keys ? repalloc(*keys, *cap * sizeof(char *)) : palloc(*cap * sizeof(char *));
+				}
+				(*keys)[(*n)++] = sub;
+				continue;
+			}
+			/* everything in sub sorts before start_after: skip the folder */
+			if (start_after && strcmp(psprintf("%s~", sub), start_after) < 0)
+				continue;
+			local_list_dir(s, sub, false, start_after, keys, n, cap);
+		}
+		else if (!folders_only && (!start_after || strcmp(relname, start_after) > 0))
+		{
+			if (*n == *cap)
+			{
+				*cap = *cap ? *cap * 2 : 64;
+				*keys = *keys ? repalloc(*keys, *cap * sizeof(char *)) : palloc(*cap * sizeof(char *));
+			}
+			(*keys)[(*n)++] = relname;
+		}
+	}
+}
+
+static void
+local_list(CtS3Scan *s, ListStream *st)
+{
+	char	  **keys = NULL;
+	int			n = 0,
+				cap = 0;
+	CtS3ListPage page;
+	bool		folders = st->kind != STREAM_FILES;
+
+	local_list_dir(s, st->prefix, folders, st->start_after, &keys, &n, &cap);
+	memset(&page, 0, sizeof(page));
+	if (folders)
+	{
+		page.prefixes = keys;
+		page.nprefixes = n;
+	}
+	else
+	{
+		page.objects = palloc(sizeof(CtS3Object) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			page.objects[i].key = keys[i];
+			page.objects[i].size = -1;
+		}
+		page.nobjects = n;
+	}
+	s->stats.lists++;
+	take_page(s, st, &page);
+	st->done = true;
+}
+
+static void
+start_list(CtS3Scan *s, ListStream *st)
+{
+	CtBuf		q = CT_BUF_INIT;
+
+	ct_s3_list_query(&q, st->prefix, st->kind == STREAM_FILES ? NULL : "/",
+					 st->start_after, st->token, 1000);
+	st->req = s3_request(s, NULL, q.data, NULL, NULL);
+	ct_buf_free(&q);
+	st->req->arg = st;
+	if (!ct_http_start(s->http, st->req))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
+	s->stats.lists++;
+	s->stats.requests++;
+}
+
+/* The bucket is elsewhere: learn its region from the reply and go there. */
+static bool
+follow_region(CtS3Scan *s, CtHttpReq *req)
+{
+	CtAwsError e;
+	const char *region = req->bucket_region;
+
+	if (req->status != 301 && req->status != 400)
+		return false;
+	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (strcmp(e.code, "PermanentRedirect") != 0 && strcmp(e.code, "AuthorizationHeaderMalformed") != 0)
+		return false;
+	if (!*region)
+		region = e.region;
+	if (!*region || strcmp(region, s->s3_region) == 0 || !ctfdw_valid_region(region))
+		return false;
+	snprintf(s->s3_region, sizeof(s->s3_region), "%s", region);
+	if (s->default_endpoint)
+	{
+		free(s->ep.host);
+		s->ep.host = ct_strdup(psprintf("s3.%s.amazonaws.com%s", region,
+										strncmp(region, "cn-", 3) == 0 ? ".cn" : ""));
+	}
+	return true;
+}
+
+static void
+list_done(CtS3Scan *s, ListStream *st, CtHttpReq *req)
+{
+	CtAwsError e;
+
+	st->req = NULL;
+	if (req->curl_code == 0 && req->status == 200)
+	{
+		CtS3ListPage page;
+		char		err[256];
+
+		if (!ct_s3_parse_list(req->body.data, req->body.len, &page, err, sizeof(err)))
+		{
+			ct_http_free(req);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not list bucket \"%s\" prefix \"%s\": %s",
+							s->opts->bucket, st->prefix, err)));
+		}
+		st->attempts = 0;
+		PG_TRY();
+		{
+			take_page(s, st, &page);
+		}
+		PG_FINALLY();
+		{
+			ct_s3_free_list(&page);
+			ct_http_free(req);
+		}
+		PG_END_TRY();
+		return;
+	}
+	if (follow_region(s, req))
+	{
+		ct_http_free(req);
+		return;
+	}
+	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (ct_http_retryable(req, e.code) && st->attempts < s->opts->max_retries)
+	{
+		st->retry_at = now_ms() + backoff_ms(st->attempts++);
+		s->stats.retries++;
+		ct_http_free(req);
+		return;
+	}
+	PG_TRY();
+	{
+		report_http_error(s, req, psprintf("list bucket \"%s\" prefix \"%s\"",
+										   s->opts->bucket, st->prefix));
+	}
+	PG_FINALLY();
+	{
+		ct_http_free(req);
+	}
+	PG_END_TRY();
+}
+
+/* ---------------------------------------------------------------- objects */
+
+/* libcurl hands us body bytes: into the reader, or pause. */
+static bool
+object_sink(CtHttpReq *req, const char *data, size_t len)
+{
+	ObjState   *o = req->arg;
+	int64		pos;
+	size_t		skip = 0;
+
+	if (ct_rr_backlog(o->rr) > READ_AHEAD)
+		return false;
+	/* where this chunk sits in the object (a server may ignore Range) */
+	pos = (req->status == 206 ? o->req_offset : 0) + req->bytes;
+	if (pos < o->received)
+		skip = (size_t) Min((int64) len, o->received - pos);
+	if (skip < len)
+	{
+		if (!ct_rr_push(o->rr, data + skip, len - skip))
+			return true;		/* out of memory: the reader reports it */
+		o->received += len - skip;
+	}
+	return true;
+}
+
+static void
+start_object(CtS3Scan *s, ObjState *o)
+{
+	char		range[64];
+
+	o->req_offset = o->received;
+	if (o->received > 0)
+		snprintf(range, sizeof(range), "bytes=%lld-", (long long) o->received);
+	o->req = s3_request(s, o->key, "", o->received > 0 ? range : NULL,
+						o->received > 0 && o->etag[0] ? o->etag : NULL);
+	o->req->sink = object_sink;
+	o->req->arg = o;
+	if (!ct_http_start(s->http, o->req))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
+	s->stats.requests++;
+}
+
+static ObjState *
+new_object(CtS3Scan *s, char *key)
+{
+	ObjState   *o = MemoryContextAllocZero(s->cxt, sizeof(ObjState));
+	bool		gz;
+
+	o->scan = s;
+	o->key = key;
+	o->fd = -1;
+	gz = strlen(key) > 3 && strcmp(key + strlen(key) - 3, ".gz") == 0;
+	if (s->local)
+		o->log_file = MemoryContextStrdup(s->cxt, psprintf("%s/%s", s->opts->directory, key));
+	else
+		o->log_file = MemoryContextStrdup(s->cxt, psprintf("s3://%s/%s", s->opts->bucket, key));
+	s->active[s->nactive++] = o;	/* owned by the scan from here on */
+	o->rr = ct_rr_create(gz);
+	if (!o->rr)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a gzip stream")));
+	if (s->local)
+	{
+		o->fd = open(o->log_file, O_RDONLY | PG_BINARY, 0);
+		if (o->fd < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open file \"%s\": %m", o->log_file)));
+	}
+	else
+		start_object(s, o);
+	s->stats.fetched++;
+	return o;
+}
+
+static void
+finish_object(CtS3Scan *s, ObjState *o)
+{
+	s->stats.bytes += ct_rr_bytes_in(o->rr);
+	free_object(o);
+	for (int i = 0; i < s->nactive; i++)
+		if (s->active[i] == o)
+		{
+			s->active[i] = s->active[--s->nactive];
+			break;
+		}
+	if (s->current == o)
+		s->current = NULL;
+	pfree(o->key);
+	pfree(o->log_file);
+	pfree(o);
+}
+
+static void
+object_done(CtS3Scan *s, ObjState *o, CtHttpReq *req)
+{
+	CtAwsError e;
+
+	o->req = NULL;
+	if (req->curl_code == 0 && (req->status == 200 || req->status == 206))
+	{
+		if (!o->etag[0])
+			snprintf(o->etag, sizeof(o->etag), "%s", req->etag);
+		o->body_done = true;
+		ct_rr_set_eof(o->rr);
+		ct_http_free(req);
+		return;
+	}
+	if (!o->etag[0] && req->etag[0])
+		snprintf(o->etag, sizeof(o->etag), "%s", req->etag);
+	if (follow_region(s, req))
+	{
+		ct_http_free(req);
+		start_object(s, o);
+		return;
+	}
+	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (ct_http_retryable(req, e.code) && o->attempts < s->opts->max_retries)
+	{
+		o->retry_at = now_ms() + backoff_ms(o->attempts++);
+		s->stats.retries++;
+		ct_http_free(req);
+		return;
+	}
+	PG_TRY();
+	{
+		report_http_error(s, req, psprintf("read object \"%s\" from bucket \"%s\"",
+										   o->key, s->opts->bucket));
+	}
+	PG_FINALLY();
+	{
+		ct_http_free(req);
+	}
+	PG_END_TRY();
+}
+
+/* Directory tables: give the reader the next chunk of the file. */
+static void
+feed_local(CtS3Scan *s, ObjState *o)
+{
+	char	   *buf = palloc(FILE_CHUNK);
+	ssize_t		n;
+
+	CHECK_FOR_INTERRUPTS();
+	n = read(o->fd, buf, FILE_CHUNK);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", o->log_file)));
+	if (n == 0)
+	{
+		o->body_done = true;
+		ct_rr_set_eof(o->rr);
+	}
+	else if (!ct_rr_push(o->rr, buf, n))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	o->received += n;
+	pfree(buf);
+}
+
+/* ---------------------------------------------------------------- engine */
+
+static bool
+streams_pending(CtS3Scan *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->streams)
+		if (!((ListStream *) lfirst(lc))->done)
+			return true;
+	return false;
+}
+
+/* Start what may start now: list pages and GETs. */
+static void
+start_work(CtS3Scan *s, int64 now)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->streams)
+	{
+		ListStream *st = lfirst(lc);
+
+		if (st->done || st->req || (st->retry_at && st->retry_at > now))
+			continue;
+		/* files streams wait while enough files are queued */
+		if (st->kind == STREAM_FILES && queued(s) >= QUEUE_LIMIT)
+			continue;
+		st->retry_at = 0;
+		if (s->local)
+			local_list(s, st);
+		else
+			start_list(s, st);
+	}
+	for (int i = 0; i < s->nactive; i++)
+	{
+		ObjState   *o = s->active[i];
+
+		if (!s->local && !o->req && !o->body_done && o->retry_at && o->retry_at <= now)
+		{
+			o->retry_at = 0;
+			start_object(s, o);
+		}
+	}
+	while (s->nactive < s->opts->max_concurrency && queued(s) > 0)
+		new_object(s, s->queue[s->qhead++]);
+}
+
+/* An object whose reader can make progress without the network. */
+static ObjState *
+ready_object(CtS3Scan *s)
+{
+	for (int i = 0; i < s->nactive; i++)
+	{
+		ObjState   *o = s->active[i];
+
+		if (o->body_done || ct_rr_backlog(o->rr) > 0 || s->local)
+			return o;
+	}
+	return NULL;
+}
+
+static void
+pump(CtS3Scan *s)
+{
+	int64		now = now_ms();
+	int			timeout = 100;
+	int			n;
+	CtHttpReq  *req;
+
+	start_work(s, now);
+	if (s->local || ready_object(s))
+		return;
+	/* wake up for the earliest retry */
+	for (int i = 0; i < s->nactive; i++)
+		if (s->active[i]->retry_at)
+			timeout = Min(timeout, (int) Max(0, s->active[i]->retry_at - now));
+	n = ct_http_poll(s->http, timeout);
+	if (n < 0)
+		CHECK_FOR_INTERRUPTS();
+	while ((req = ct_http_next_done(s->http)) != NULL)
+	{
+		/* list requests point at a ListStream, object requests at an ObjState */
+		bool		is_object = false;
+
+		for (int i = 0; i < s->nactive; i++)
+			if (s->active[i] == req->arg)
+			{
+				is_object = true;
+				break;
+			}
+		if (is_object)
+			object_done(s, (ObjState *) req->arg, req);
+		else
+			list_done(s, (ListStream *) req->arg, req);
+	}
+}
+
+/*
+ * Next record of the scan, or false at the end.  *rec stays valid until the
+ * next call.
+ */
+bool
+ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
+			  int64 *recno)
+{
+	if (s->w->empty)
+		return false;
+	if (!s->started)
+	{
+		MemoryContext old = MemoryContextSwitchTo(s->cxt);
+
+		if (!s->local)
+			start_network(s);
+		s->active = palloc0(sizeof(ObjState *) * (s->opts->max_concurrency + 1));
+		plan_streams(s);
+		s->started = true;
+		MemoryContextSwitchTo(old);
+	}
+	for (;;)
+	{
+		ObjState   *o = s->current;
+
+		CHECK_FOR_INTERRUPTS();
+		if (o)
+		{
+			CtRecordStatus st = ct_rr_next(o->rr, rec, len);
+
+			switch (st)
+			{
+				case CT_REC_RECORD:
+					o->recno++;
+					s->stats.records++;
+					*log_file = o->log_file;
+					*recno = o->recno;
+					return true;
+				case CT_REC_NEED_INPUT:
+					if (s->local)
+					{
+						feed_local(s, o);
+						continue;
+					}
+					if (o->req && o->req->paused)
+						ct_http_resume(o->req);
+					s->current = NULL;
+					break;
+				case CT_REC_END:
+					finish_object(s, o);
+					continue;
+				case CT_REC_ERROR:
+					{
+						char	   *why = pstrdup(ct_rr_error(o->rr));
+
+						object_failed(s, o, why);
+						finish_object(s, o);
+						continue;
+					}
+			}
+		}
+		if ((s->current = ready_object(s)) != NULL && (s->local || s->current != o))
+			continue;
+		s->current = NULL;
+		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s))
+			return false;
+		MemoryContextSwitchTo(s->cxt);
+		pump(s);
+	}
+}
+
+/* Mark a record of the current object as skipped (on_error 'skip'). */
+CtScanStats *
+ctfdw_s3_stats(CtS3Scan *s)
+{
+	return &s->stats;
+}
+
+void
+ctfdw_s3_rescan(CtS3Scan *s)
+{
+	scan_cleanup(s);
+	s->streams = NIL;
+	s->qhead = s->qtail = 0;
+	s->started = false;
+}
+
+void
+ctfdw_s3_end(CtS3Scan *s)
+{
+	scan_cleanup(s);
+}

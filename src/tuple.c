@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * tuple.c
+ *		From CloudTrail records to tuples.
+ *
+ * Columns are matched by name to the standard columns below, or mapped to
+ * any JSON path with the column option "path".  A value is converted with
+ * the input function of the column's declared type: JSON strings give
+ * their content, other JSON values their JSON text, so a column can be
+ * declared text, jsonb, uuid, boolean, timestamptz or anything else the
+ * value can be read as.  Only columns the query uses are built.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/tuple.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "cloudtrail_fdw.h"
+#include "ct_json.h"
+
+/*
+ * The standard columns: name, type (for IMPORT FOREIGN SCHEMA) and the
+ * record member they come from ("" for the derived ones).
+ */
+static const struct
+{
+	const char *name;
+	const char *type;
+	const char *path;
+}			standard[] = {
+	{"event_id", "uuid", "eventID"},
+	{"event_time", "timestamptz", "eventTime"},
+	{"event_name", "text", "eventName"},
+	{"event_source", "text", "eventSource"},
+	{"event_type", "text", "eventType"},
+	{"event_category", "text", "eventCategory"},
+	{"event_version", "text", "eventVersion"},
+	{"aws_region", "text", "awsRegion"},
+	{"recipient_account_id", "text", "recipientAccountId"},
+	{"source_ip_address", "text", "sourceIPAddress"},
+	{"user_agent", "text", "userAgent"},
+	{"username", "text", ""},
+	{"user_type", "text", "userIdentity.type"},
+	{"user_arn", "text", "userIdentity.arn"},
+	{"user_account_id", "text", "userIdentity.accountId"},
+	{"access_key_id", "text", "userIdentity.accessKeyId"},
+	{"read_only", "boolean", "readOnly"},
+	{"management_event", "boolean", "managementEvent"},
+	{"error_code", "text", "errorCode"},
+	{"error_message", "text", "errorMessage"},
+	{"request_id", "text", "requestID"},
+	{"shared_event_id", "uuid", "sharedEventID"},
+	{"vpc_endpoint_id", "text", "vpcEndpointId"},
+	{"session_credential_from_console", "boolean", "sessionCredentialFromConsole"},
+	{"user_identity", "jsonb", "userIdentity"},
+	{"request_parameters", "jsonb", "requestParameters"},
+	{"response_elements", "jsonb", "responseElements"},
+	{"additional_event_data", "jsonb", "additionalEventData"},
+	{"resources", "jsonb", "resources"},
+	{"tls_details", "jsonb", "tlsDetails"},
+	{"service_event_details", "jsonb", "serviceEventDetails"},
+	{"insight_details", "jsonb", "insightDetails"},
+	{"addendum", "jsonb", "addendum"},
+	{"record", "jsonb", ""},
+	{"log_file", "text", ""},
+	{NULL}
+};
+
+/* the column being converted, for error context */
+const CtColumn *ctfdw_current_column;
+
+/* Name and type of the i-th standard column, for IMPORT FOREIGN SCHEMA. */
+const char *
+ctfdw_standard_column(int i, const char **type)
+{
+	if (standard[i].name && type)
+		*type = standard[i].type;
+	return standard[i].name;
+}
+
+const char *
+ctfdw_standard_path(const char *column)
+{
+	for (int i = 0; standard[i].name; i++)
+		if (strcmp(standard[i].name, column) == 0)
+			return standard[i].path;
+	return NULL;
+}
+
+const char *
+ctfdw_closest_column(const char *name)
+{
+	const char *best = NULL;
+	int			best_d = INT_MAX;
+
+	for (int i = 0; standard[i].name; i++)
+	{
+		int			d = varstr_levenshtein_less_equal(name, strlen(name), standard[i].name,
+													  strlen(standard[i].name), 1, 1, 1, 6, true);
+
+		if (d < best_d)
+		{
+			best_d = d;
+			best = standard[i].name;
+		}
+	}
+	return best_d <= Max(2, (int) strlen(name) / 3) ? best : NULL;
+}
+
+static void
+set_path(CtColumn *col, const char *path)
+{
+	char	   *copy = pstrdup(path);
+	char	   *save;
+	int			n = 1;
+
+	for (const char *p = path; *p; p++)
+		n += *p == '.';
+	col->path = palloc(sizeof(char *) * n);
+	col->npath = 0;
+	for (char *t = strtok_r(copy, ".", &save); t; t = strtok_r(NULL, ".", &save))
+		col->path[col->npath++] = t;
+}
+
+/*
+ * The column list of a foreign table: one CtColumn per live attribute.
+ * An attribute with neither a standard name nor a path option is an error.
+ */
+List *
+ctfdw_columns(Relation rel, bool *needs_parse)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *out = NIL;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		CtColumn   *col;
+		List	   *options;
+		ListCell   *lc;
+		const char *path = NULL;
+
+		if (att->attisdropped)
+			continue;
+		col = palloc0(sizeof(CtColumn));
+		col->attnum = att->attnum;
+		col->name = pstrdup(NameStr(att->attname));
+		col->typid = att->atttypid;
+		col->typmod = att->atttypmod;
+		col->json_out = att->atttypid == JSONBOID || att->atttypid == JSONOID;
+		options = GetForeignColumnOptions(RelationGetRelid(rel), att->attnum);
+		foreach(lc, options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			if (strcmp(def->defname, "path") == 0)
+				path = defGetString(def);
+		}
+		if (path)
+		{
+			col->kind = CT_COL_PATH;
+			set_path(col, path);
+		}
+		else
+		{
+			const char *std = ctfdw_standard_path(col->name);
+
+			if (std == NULL)
+			{
+				const char *near = ctfdw_closest_column(col->name);
+
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+						 errmsg("column \"%s\" of foreign table \"%s\" is not a CloudTrail column",
+								col->name, RelationGetRelationName(rel)),
+						 near ? errhint("Perhaps you meant \"%s\", or give the column a path option, such as OPTIONS (path 'userIdentity.arn').", near) :
+						 errhint("Give the column a path option, such as OPTIONS (path 'userIdentity.arn').")));
+			}
+			if (strcmp(col->name, "username") == 0)
+				col->kind = CT_COL_USERNAME;
+			else if (strcmp(col->name, "record") == 0)
+				col->kind = CT_COL_RECORD;
+			else if (strcmp(col->name, "log_file") == 0)
+				col->kind = CT_COL_LOG_FILE;
+			else
+			{
+				col->kind = CT_COL_PATH;
+				set_path(col, std);
+			}
+		}
+		out = lappend(out, col);
+	}
+	if (needs_parse)
+		*needs_parse = true;
+	return out;
+}
+
+void
+ctfdw_prepare_columns(List *columns)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+		Oid			infunc;
+
+		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
+		fmgr_info(infunc, &col->infunc);
+	}
+}
+
+void *
+ctfdw_parse_record(const char *rec, size_t len, char *err, size_t errlen)
+{
+	return ct_json_parse(rec, len, err, errlen);
+}
+
+void
+ctfdw_free_parsed(void *parsed)
+{
+	ct_json_free(parsed);
+}
+
+/*
+ * Fill the slot from one record.  Attributes not in "needed" are NULL.
+ * "parsed" is the json-c object of the record, or NULL if no column needs it.
+ */
+void
+ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
+				  const char *rec, size_t len, void *parsed, const char *log_file)
+{
+	ListCell   *lc;
+	CtJson	   *obj = parsed;
+
+	ctfdw_current_column = NULL;
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+		int			i = col->attnum - 1;
+		const char *text = NULL;
+		char	   *own = NULL;
+
+		if (!bms_is_member(col->attnum, needed))
+			continue;
+		switch (col->kind)
+		{
+			case CT_COL_RECORD:
+				text = own = pnstrdup(rec, len);
+				break;
+			case CT_COL_LOG_FILE:
+				text = log_file;
+				break;
+			case CT_COL_USERNAME:
+				text = ct_json_username(obj);
+				break;
+			case CT_COL_PATH:
+				{
+					CtJson	   *v = ct_json_path(obj, col->path, col->npath);
+					size_t		vlen;
+
+					if (!ct_json_is_null(v))
+						text = ct_json_text(v, col->json_out, &vlen);
+					break;
+				}
+		}
+		if (text == NULL)
+			continue;
+		ctfdw_current_column = col;
+		slot->tts_values[i] = InputFunctionCall(&col->infunc, (char *) text,
+												col->typioparam, col->typmod);
+		slot->tts_isnull[i] = false;
+		ctfdw_current_column = NULL;
+		if (own)
+			pfree(own);
+	}
+	ExecStoreVirtualTuple(slot);
+}

@@ -1,0 +1,104 @@
+# test/lib.sh: what test/run and test/demo share.  Source it; not a program.
+#
+# Installs what is missing (apt-get, as root), builds and installs the
+# extension, finds free ports, starts the emulator and a scratch cluster.
+# As root, the cluster runs as the unprivileged user "ctfdw" (initdb will
+# not run as root).
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=${CT_SHARED:-$(cd "$TOP/.." && pwd)/shared}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGBIN=/usr/lib/postgresql/15/bin
+PYTHON=/usr/bin/python3
+APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev \
+libssl-dev zlib1g-dev make gcc python3 awscli python3-boto3 libipc-run-perl perl"
+
+say() { printf '%s\n' "$*" >&2; }
+
+ensure_packages() {
+	local missing=()
+	for p in $APT_PACKAGES; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	if [ "$(id -u)" != 0 ]; then
+		say "missing packages: ${missing[*]} (run as root, or install them)"
+		exit 1
+	fi
+	say "installing: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_install() {
+	make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" ${CI:+PG_CFLAGS=-Werror} >/dev/null
+	if [ "$(id -u)" = 0 ]; then
+		make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	elif ! make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null 2>&1; then
+		sudo make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	fi
+}
+
+# The user the cluster and tests run as, and a work directory it owns.
+setup_runner() {
+	WORK=$(mktemp -d /tmp/ctfdw.XXXXXX)
+	if [ "$(id -u)" = 0 ]; then
+		id ctfdw >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash ctfdw
+		chown ctfdw "$WORK"
+		AS=(runuser -u ctfdw --)
+	else
+		AS=()
+	fi
+	chmod 755 "$WORK"
+}
+
+free_port() {
+	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_emulator DATA_DIR [generator args...]: sets EMU_PORT, EMU_PID
+start_emulator() {
+	local data=$1; shift
+	"${AS[@]}" $PYTHON "$TOP/test/emulator/gentrail.py" --data "$data" \
+		--records "$SHARED/data/real-cloudtrail/records.ndjson" "$@" >"$WORK/trail.json"
+	EMU_PORT=$(free_port)
+	"${AS[@]}" $PYTHON "$TOP/test/emulator/ctemu.py" --data "$data" --port "$EMU_PORT" \
+		--pidfile "$WORK/emu.pid" >"$WORK/emu.log" 2>&1 &
+	$PYTHON - "$EMU_PORT" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_ctl/keys", timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("emulator did not start")
+PY
+	EMU_PID=$(cat "$WORK/emu.pid")
+}
+
+# start_cluster: sets PGPORT, PGHOST, PGDATA and starts a scratch cluster
+start_cluster() {
+	PGPORT=$(free_port)
+	PGDATA=$WORK/pgdata
+	PGHOST=$WORK
+	"${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust --no-sync >/dev/null
+	cat >>"$PGDATA/postgresql.conf" <<CONF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+fsync = off
+log_min_messages = ${CT_LOG_MIN_MESSAGES:-warning}
+timezone = 'UTC'
+CONF
+	"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" -w start >/dev/null
+	export PGPORT PGHOST PGDATA
+	export PGUSER=postgres
+}
+
+stop_all() {
+	[ -n "${PGDATA:-}" ] && [ -d "$PGDATA" ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
+	[ -n "${EMU_PID:-}" ] && kill "$EMU_PID" 2>/dev/null || true
+}
