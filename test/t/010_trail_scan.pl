@@ -1,0 +1,380 @@
+# The trail table against the emulator: what a WHERE clause lists and
+# fetches (from the emulator's request log), retries, bad input,
+# cancellation, memory, and every real record checked column by column.
+use strict;
+use warnings;
+use lib "$ENV{CT_TOP}/test/t";
+use CtTest;
+use IO::Compress::Gzip qw(gzip $GzipError);
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use HTTP::Tiny;
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use Time::Local qw(timegm);
+
+my $emu = start_emulator(gen => [ '--days', '2', '--events-per-day', '60',
+	'--regions', 'us-east-1,eu-west-1', '--end', '2026-11-20T00:00:00Z', '--seed', '11',
+	'--no-digests' ]);
+my $node = node_with_server('scan');
+$node->safe_psql('postgres', q{
+	IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public OPTIONS (bucket 'trail-bucket');
+});
+my $http = HTTP::Tiny->new;
+
+sub sql_one { $node->safe_psql('postgres', $_[0]) }
+
+sub err
+{
+	my ($sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+	return $err;
+}
+
+my @files = map { decode_json($_) } split /\n/, slurp_file("$emu->{data}/files.ndjson");
+
+sub stamp_of
+{
+	my ($key) = @_;
+	my ($y, $mo, $d, $h, $mi) = $key =~ /_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)Z_[^\/]+$/ or return;
+	return timegm(0, $mi, $h, $d, $mo - 1, $y);
+}
+
+sub epoch
+{
+	my ($iso) = @_;
+	my ($y, $mo, $d, $h, $mi, $s) = $iso =~ /^(\d+)-(\d+)-(\d+)[T ](\d+):(\d+):(\d+)/;
+	return timegm($s, $mi, $h, $d, $mo - 1, $y);
+}
+
+# every record of the trail, read here with Perl's own gunzip and JSON
+my @records;
+for my $f (grep { !$_->{insight} } @files)
+{
+	my $raw;
+	gunzip("$emu->{data}/s3/trail-bucket/$f->{key}" => \$raw) or die $GunzipError;
+	push @records, map { { %$_, _file => $f->{key} } } @{ decode_json($raw)->{Records} };
+}
+ok(scalar @records > 400, scalar(@records) . ' records in the generated trail');
+
+# ===================================================================
+# pruning, from the request log
+# ===================================================================
+my ($S, $E) = ('2026-11-18T10:00:00Z', '2026-11-18T16:00:00Z');
+my $delay = 6 * 3600;
+reset_emulator();
+my $got = sql_one(qq{SELECT count(*) FROM trail_events
+	WHERE event_time >= '$S' AND event_time < '$E'
+	  AND recipient_account_id = '111111111111' AND aws_region = 'us-east-1'});
+my $want = grep { $_->{eventTime} ge $S && $_->{eventTime} lt $E
+	  && $_->{recipientAccountId} eq '111111111111' && $_->{awsRegion} eq 'us-east-1' } @records;
+is($got, $want, 'window + account + region: the count computed from every file');
+
+my @log = requests();
+my @lists = grep { ($_->{op} || '') eq 'ListObjectsV2' } @log;
+my @gets = grep { ($_->{op} || '') eq 'GetObject' } @log;
+my $prefix = 'AWSLogs/111111111111/CloudTrail/us-east-1/';
+is_deeply([ sort keys %{ { map { $_->{prefix} => 1 } @lists } } ], [$prefix],
+	'only the one region folder is listed');
+is($lists[0]{start_after}, "${prefix}2026/11/18/111111111111_CloudTrail_us-east-1_20261118T1000",
+	'the listing starts after the first file that can hold the window start');
+my @want_keys = sort map { $_->{key} } grep {
+	!$_->{insight} && $_->{account} eq '111111111111' && $_->{region} eq 'us-east-1'
+	  && stamp_of($_->{key}) >= epoch($S) && stamp_of($_->{key}) <= epoch($E) + $delay
+} @files;
+is_deeply([ sort map { $_->{key} } @gets ], \@want_keys,
+	'exactly the files stamped in [start, end + max_delivery_delay] are fetched (' . scalar(@want_keys) . ')');
+my @listed_days = sort keys %{ { map { (($_->{start_after} || '') =~ m!/(\d{4}/\d\d/\d\d)/!) => 1 } @lists } };
+is_deeply(\@listed_days, ['2026/11/18'], 'no date folder before the window is listed');
+
+# a stable expression and BETWEEN
+reset_emulator();
+$got = sql_one(qq{SELECT count(*) FROM trail_events
+	WHERE event_time BETWEEN statement_timestamp() - (statement_timestamp() - '$S'::timestamptz)
+	                     AND '$E'::timestamptz - interval '1 second'
+	  AND aws_region IN ('eu-west-1')});
+$want = grep { $_->{eventTime} ge $S && $_->{eventTime} lt $E && $_->{awsRegion} eq 'eu-west-1' } @records;
+is($got, $want, 'stable expression bound: same count as computed');
+@lists = grep { ($_->{op} || '') eq 'ListObjectsV2' } requests();
+my %pfx = map { $_->{prefix} => $_->{start_after} } grep { $_->{start_after} } @lists;
+is_deeply([ sort keys %pfx ], [ map { "AWSLogs/$_/CloudTrail/eu-west-1/" } qw(111111111111 222222222222) ],
+	'accounts discovered, then only eu-west-1 listed for each');
+
+# no bounds at all: discovery, and digests/Insights never fetched as events
+reset_emulator();
+is(sql_one('SELECT count(*) FROM trail_events'), scalar @records, 'whole trail');
+@log = requests();
+ok((grep { ($_->{delimiter} || '') eq '/' && $_->{prefix} eq 'AWSLogs/' } @log) == 1,
+	'accounts found by one delimiter listing');
+is((grep { ($_->{op} || '') eq 'GetObject' && $_->{key} !~ m!/CloudTrail/[^/]+/\d{4}/! } @log), 0,
+	'no Insights or digest object is fetched');
+
+# EXPLAIN ANALYZE agrees with the log
+reset_emulator();
+my $plan = sql_one(qq{EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM trail_events
+	WHERE event_time >= '$S' AND event_time < '$E' AND recipient_account_id = '111111111111'
+	  AND aws_region = 'us-east-1'});
+my ($fetched) = $plan =~ /Objects Fetched: (\d+)/;
+is($fetched, scalar(@want_keys), 'EXPLAIN ANALYZE counts the objects fetched');
+
+# ===================================================================
+# retries
+# ===================================================================
+my $digest_sql = q{SELECT count(*) || ':' || md5(string_agg(event_id::text, ',' ORDER BY event_id, event_time))
+	FROM trail_events WHERE recipient_account_id = '222222222222'};
+my $clean = sql_one($digest_sql);
+reset_emulator();
+ctl('fault', { match => { op => 'GetObject' }, kind => 'http500', count => 3 });
+ctl('fault', { match => { op => 'ListObjectsV2' }, kind => 'slowdown', count => 2 });
+is(sql_one($digest_sql), $clean, '500s and SlowDown are ridden out: same rows');
+is(scalar(grep { $_->{fault} } requests()), 5, 'all five faults were served');
+
+my ($big) = sort { $b->{records} <=> $a->{records} }
+  grep { $_->{account} eq '222222222222' && !$_->{insight} } @files;
+reset_emulator();
+ctl('fault', { match => { op => 'GetObject', key => $big->{key} }, kind => 'drop', count => 2 });
+is(sql_one($digest_sql), $clean, 'a connection dropped mid-body twice: no duplicate, no missing row');
+my @ranged = grep { ($_->{key} || '') eq $big->{key} && $_->{range} } requests();
+ok(@ranged >= 1 && $ranged[0]{range} =~ /^bytes=[1-9]\d*-$/, 'the retry resumed with a Range request');
+
+reset_emulator();
+ctl('fault', { match => { op => 'GetObject' }, kind => 'http500', count => 1000 });
+my $e = err('SELECT count(*) FROM trail_events');
+like($e, qr/could not read object ".*" from bucket "trail-bucket"/, 'persistent 500s: an error naming the object');
+like($e, qr/AWS error InternalError \(HTTP 500, request id [0-9A-F]+\)/, 'with the AWS code and request id');
+reset_emulator();
+
+# ===================================================================
+# AWS errors
+# ===================================================================
+sql_one(q{CREATE FOREIGN TABLE nobucket (event_id uuid) SERVER emu OPTIONS (bucket 'no-such-bucket')});
+$e = err('SELECT * FROM nobucket');
+like($e, qr/HV00R/, 'NoSuchBucket: SQLSTATE HV00R (fdw table not found)');
+like($e, qr/AWS error NoSuchBucket/, 'NoSuchBucket in the detail');
+
+$node->safe_psql('postgres', q{
+	CREATE SERVER emu_bad FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (s3_endpoint '} . $emu->{url} . q{');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER emu_bad
+	  OPTIONS (access_key_id 'AKIACTFDWEXAMPLE1111', secret_access_key 'wrong-secret-value-123');
+	CREATE FOREIGN TABLE badkey (event_id uuid) SERVER emu_bad OPTIONS (bucket 'trail-bucket');
+});
+$e = err('SELECT * FROM badkey');
+like($e, qr/SignatureDoesNotMatch/, 'wrong secret: SignatureDoesNotMatch');
+unlike($e, qr/wrong-secret-value-123/, 'the secret is not in the error');
+
+ctl('clock', { skew_seconds => 1800 });
+$e = err('SELECT * FROM trail_events LIMIT 1');
+like($e, qr/clock is off.*HINT:.*differs from AWS's by about -?1[78]\d\d seconds/s,
+	'a skewed clock is reported as such, with the skew');
+ctl('clock', { skew_seconds => 0 });
+
+# ===================================================================
+# bad input
+# ===================================================================
+my $n = 0;
+sub put_object
+{
+	my ($acct, $body, $gz) = @_;
+	my $key = "bad/AWSLogs/$acct/CloudTrail/us-east-1/2026/11/18/${acct}_CloudTrail_us-east-1_20261118T01"
+	  . sprintf('%02d', $n++) . 'Z_ABCDEFGHIJKLMNOP.json.gz';
+	my $data = $body;
+	if ($gz) { gzip(\$body => \$data, Minimal => 1) or die $GzipError }
+	my $r = $http->put("$emu->{url}/_ctl/put?bucket=trail-bucket&key=$key", { content => $data });
+	die "put failed" unless $r->{success};
+	return $key;
+}
+my $good = '{"eventVersion":"1.08","eventID":"3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f","eventTime":"2026-11-18T00:59:00Z","eventName":"Good","awsRegion":"us-east-1","recipientAccountId":"300000000000"}';
+my %bad = (
+	'300000000000' => [ qq({"Records":[$good]}), 1, undef ],
+	'300000000001' => [ 'not gzip at all', 0, qr/invalid gzip data|not a JSON object/ ],
+	'300000000002' => [ 'this is not json', 1, qr/file is not a JSON object/ ],
+	'300000000003' => [ '{"Records":[1,2]}', 1, qr/an entry of "Records" is not a JSON object/ ],
+	'300000000004' => [ '{"Records":[{"a":1}', 1, qr/truncated JSON/ ],
+	'300000000005' => [ '{"digestStartTime":"x"}', 1, qr/no "Records" array/ ],
+	'300000000006' => [ '{"Records":[{"eventID":"3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f"}]} garbage', 1, qr/after the end of the JSON document/ ],
+	'300000000007' => [ '{"Records":[{"eventID":"3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f"},{"eventID":"not-a-uuid","eventTime":"2026-11-18T00:00:00Z"}]}', 1,
+		qr/invalid input syntax for type uuid: "not-a-uuid".*CloudTrail record 2 of "s3:\/\/trail-bucket\/bad\/.*", field "eventID" \(column "event_id"\)/s ],
+	'300000000008' => [ '{"Records":[{"eventID":"3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f","x":}]}', 1, qr/malformed CloudTrail record/ ],
+);
+my %bad_key;
+$bad_key{$_} = put_object($_, $bad{$_}[0], $bad{$_}[1]) for sort keys %bad;
+# a gzip member followed by garbage, and a truncated gzip stream
+{
+	my $gz;
+	gzip(\qq({"Records":[$good]}) => \$gz) or die;
+	$bad_key{'300000000009'} = put_object('300000000009', $gz . "trailing", 0);
+	$bad{'300000000009'} = [ '', 0, qr/unexpected data after end of compressed stream/ ];
+	$bad_key{'300000000010'} = put_object('300000000010', substr($gz, 0, length($gz) - 10), 0);
+	$bad{'300000000010'} = [ '', 0, qr/truncated gzip data/ ];
+}
+sql_one(q{CREATE FOREIGN TABLE bad (event_id uuid, event_name text, log_file text, recipient_account_id text)
+	SERVER emu OPTIONS (bucket 'trail-bucket', prefix 'bad', regions 'us-east-1')});
+is(sql_one(q{SELECT event_name FROM bad WHERE recipient_account_id = '300000000000'}), 'Good', 'the good file reads');
+for my $acct (sort keys %bad)
+{
+	next unless $bad{$acct}[2];
+	$e = err(qq{SELECT * FROM bad WHERE recipient_account_id = '$acct'});
+	like($e, $bad{$acct}[2], "bad file $acct: " . ($e =~ /ERROR:\s+\S+:\s+(.*)/)[0]);
+	like($e, qr/HV00[0-9A-Z]|22P02/, "bad file $acct: an FDW or input SQLSTATE")
+}
+like(err(q{SELECT * FROM bad WHERE recipient_account_id = '300000000002'}),
+	qr/could not read CloudTrail log file "s3:\/\/trail-bucket\/\Q$bad_key{'300000000002'}\E"/,
+	'the error names the object');
+
+# on_error 'skip': warnings, and the scan goes on
+sql_one(q{ALTER FOREIGN TABLE bad OPTIONS (ADD on_error 'skip')});
+my ($ret, $out, $stderr) = $node->psql('postgres',
+	q{SELECT count(*) FROM bad WHERE recipient_account_id <> '300000000007'});
+is($ret, 0, 'on_error skip: the query succeeds');
+my $files_skipped = () = $stderr =~ /WARNING:  skipping CloudTrail log file/g;
+my $recs_skipped = () = $stderr =~ /WARNING:  skipping a malformed CloudTrail record/g;
+is($files_skipped, 8, 'on_error skip: a warning for each of the 8 bad files');
+is($recs_skipped, 1, 'on_error skip: a warning for the malformed record');
+like($out, qr/^[1-9]/, "on_error skip: the good rows come back ($out)");
+
+# ===================================================================
+# cancellation
+# ===================================================================
+ctl('fault', { match => { op => 'GetObject' }, kind => 'stall', seconds => 20, count => 100 });
+my $t0 = time;
+$e = err(q{SET statement_timeout = '1s'; SELECT count(*) FROM trail_events});
+my $took = time - $t0;
+like($e, qr/57014/, 'statement_timeout during a stalled GET: SQLSTATE 57014');
+ok($took < 3.5, sprintf('and it stops within about a second of the timeout (%.2f s)', $took));
+
+my ($in, $o2, $e2) = ('', '', '');
+my $h = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+	'SELECT count(*) FROM trail_events' ], '<', \$in, '>', \$o2, '2>', \$e2);
+my $pid;
+for (1 .. 50)
+{
+	$pid = sql_one(q{SELECT pid FROM pg_stat_activity WHERE query = 'SELECT count(*) FROM trail_events'});
+	last if $pid;
+	usleep(100_000);
+}
+usleep(500_000);
+$t0 = time;
+sql_one("SELECT pg_cancel_backend($pid)");
+$h->finish;
+$took = time - $t0;
+like($e2, qr/canceling statement due to user request/, 'pg_cancel_backend stops a stalled scan');
+ok($took < 2.5, sprintf('within about a second (%.2f s)', $took));
+reset_emulator();
+
+# ===================================================================
+# memory stays flat over many failing queries
+# ===================================================================
+sql_one(q{ALTER FOREIGN TABLE bad OPTIONS (SET on_error 'error')});
+my $loop = q{DO $$ BEGIN FOR i IN 1..%d LOOP
+	BEGIN PERFORM count(*) FROM bad WHERE recipient_account_id = '300000000001';
+	EXCEPTION WHEN others THEN NULL; END;
+	BEGIN PERFORM count(*) FROM bad WHERE recipient_account_id = '300000000007';
+	EXCEPTION WHEN others THEN NULL; END;
+	END LOOP; END $$;};
+my $bg = $node->background_psql('postgres');
+my $bpid = $bg->query_safe('SELECT pg_backend_pid()');
+$bg->query_safe(sprintf($loop, 100));
+my $rss0 = (slurp_file("/proc/$bpid/status") =~ /VmRSS:\s+(\d+)/)[0];
+$bg->query_safe(sprintf($loop, 500));
+my $rss1 = (slurp_file("/proc/$bpid/status") =~ /VmRSS:\s+(\d+)/)[0];
+$bg->quit;
+ok($rss1 - $rss0 < 4096, "1,000 more failing queries: backend RSS $rss0 kB -> $rss1 kB");
+
+# ===================================================================
+# all 741 real records, every column against the JSON
+# ===================================================================
+my @lines = grep { /\S/ } split /\n/, slurp_file("$SHARED/data/real-cloudtrail/records.ndjson");
+is(scalar @lines, 741, '741 real records');
+{
+	my $doc = '{"Records":[' . join(',', @lines) . ']}';
+	my $gzd;
+	gzip(\$doc => \$gzd) or die;
+	my $key = 'real/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/18/123456789012_CloudTrail_us-east-1_20261118T0000Z_REALRECORDS00000.json.gz';
+	$http->put("$emu->{url}/_ctl/put?bucket=trail-bucket&key=$key", { content => $gzd })->{success} or die;
+}
+my $ndjson = "$emu->{dir}/records.ndjson";
+open my $fh, '>', $ndjson or die;
+print $fh "$_\n" for @lines;
+close $fh;
+sql_one(qq{
+	CREATE TABLE expected (n bigserial, rec jsonb);
+	COPY expected (rec) FROM PROGRAM 'cat $ndjson' WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02');
+});
+# the real data has event IDs that are not UUIDs ("1") and an eventTime of
+# "redacted": read those as text
+sql_one(q{
+	CREATE FOREIGN TABLE real_all (
+	  event_id text, event_time text, event_name text, event_source text, event_type text,
+	  event_category text, event_version text, aws_region text, recipient_account_id text,
+	  source_ip_address text, user_agent text, username text, user_type text, user_arn text,
+	  user_account_id text, access_key_id text, read_only boolean, management_event boolean,
+	  error_code text, error_message text, request_id text, shared_event_id text,
+	  vpc_endpoint_id text, session_credential_from_console boolean, user_identity jsonb,
+	  request_parameters jsonb, response_elements jsonb, additional_event_data jsonb,
+	  resources jsonb, tls_details jsonb, service_event_details jsonb, insight_details jsonb,
+	  addendum jsonb, record jsonb, log_file text
+	) SERVER emu OPTIONS (bucket 'trail-bucket', prefix 'real', max_concurrency '1');
+});
+is(sql_one('SELECT count(*) FROM real_all'), 741, 'all 741 records come back');
+my $mismatch = sql_one(q{
+	WITH got AS (SELECT row_number() OVER () AS n, * FROM real_all),
+	exp AS (
+	  SELECT n, rec,
+	    rec->>'eventID' AS event_id, rec->>'eventTime' AS event_time,
+	    rec->>'eventName' AS event_name, rec->>'eventSource' AS event_source,
+	    rec->>'eventType' AS event_type, rec->>'eventCategory' AS event_category,
+	    rec->>'eventVersion' AS event_version, rec->>'awsRegion' AS aws_region,
+	    rec->>'recipientAccountId' AS recipient_account_id,
+	    rec->>'sourceIPAddress' AS source_ip_address, rec->>'userAgent' AS user_agent,
+	    CASE WHEN coalesce(rec#>>'{userIdentity,userName}', '') <> '' THEN rec#>>'{userIdentity,userName}'
+	         WHEN rec#>>'{userIdentity,type}' IN ('AssumedRole', 'FederatedUser')
+	              AND rec#>>'{userIdentity,arn}' LIKE '%/%'
+	           THEN nullif(regexp_replace(rec#>>'{userIdentity,arn}', '^.*/', ''), '')
+	         WHEN rec#>>'{userIdentity,type}' = 'Root' THEN 'root'
+	         WHEN rec#>>'{userIdentity,type}' = 'AWSService' THEN nullif(rec#>>'{userIdentity,invokedBy}', '')
+	    END AS username,
+	    rec#>>'{userIdentity,type}' AS user_type, rec#>>'{userIdentity,arn}' AS user_arn,
+	    rec#>>'{userIdentity,accountId}' AS user_account_id,
+	    rec#>>'{userIdentity,accessKeyId}' AS access_key_id,
+	    (rec->>'readOnly')::boolean AS read_only, (rec->>'managementEvent')::boolean AS management_event,
+	    rec->>'errorCode' AS error_code, rec->>'errorMessage' AS error_message,
+	    rec->>'requestID' AS request_id, rec->>'sharedEventID' AS shared_event_id,
+	    rec->>'vpcEndpointId' AS vpc_endpoint_id,
+	    (rec->>'sessionCredentialFromConsole')::boolean AS session_credential_from_console,
+	    nullif(rec->'userIdentity', 'null') AS user_identity,
+	    nullif(rec->'requestParameters', 'null') AS request_parameters,
+	    nullif(rec->'responseElements', 'null') AS response_elements,
+	    nullif(rec->'additionalEventData', 'null') AS additional_event_data,
+	    nullif(rec->'resources', 'null') AS resources, nullif(rec->'tlsDetails', 'null') AS tls_details,
+	    nullif(rec->'serviceEventDetails', 'null') AS service_event_details,
+	    nullif(rec->'insightDetails', 'null') AS insight_details, nullif(rec->'addendum', 'null') AS addendum
+	  FROM expected)
+	SELECT count(*) FROM got FULL JOIN exp USING (n)
+	 WHERE got.record IS DISTINCT FROM exp.rec
+	    OR (got.event_id, got.event_time, got.event_name, got.event_source, got.event_type,
+	        got.event_category, got.event_version, got.aws_region, got.recipient_account_id,
+	        got.source_ip_address, got.user_agent, got.username, got.user_type, got.user_arn,
+	        got.user_account_id, got.access_key_id, got.read_only, got.management_event,
+	        got.error_code, got.error_message, got.request_id, got.shared_event_id,
+	        got.vpc_endpoint_id, got.session_credential_from_console, got.user_identity,
+	        got.request_parameters, got.response_elements, got.additional_event_data,
+	        got.resources, got.tls_details, got.service_event_details, got.insight_details,
+	        got.addendum)
+	       IS DISTINCT FROM
+	       (exp.event_id, exp.event_time, exp.event_name, exp.event_source, exp.event_type,
+	        exp.event_category, exp.event_version, exp.aws_region, exp.recipient_account_id,
+	        exp.source_ip_address, exp.user_agent, exp.username, exp.user_type, exp.user_arn,
+	        exp.user_account_id, exp.access_key_id, exp.read_only, exp.management_event,
+	        exp.error_code, exp.error_message, exp.request_id, exp.shared_event_id,
+	        exp.vpc_endpoint_id, exp.session_credential_from_console, exp.user_identity,
+	        exp.request_parameters, exp.response_elements, exp.additional_event_data,
+	        exp.resources, exp.tls_details, exp.service_event_details, exp.insight_details,
+	        exp.addendum)
+});
+is($mismatch, 0, 'every column of every real record equals the value computed from its JSON');
+like(sql_one(q{SELECT DISTINCT log_file FROM real_all}), qr{^s3://trail-bucket/real/AWSLogs/123456789012/.*REALRECORDS00000\.json\.gz$},
+	'log_file names the object');
+
+done_testing();
