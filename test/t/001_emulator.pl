@@ -228,4 +228,49 @@ ctl('rate', { per_second => 2 });
 	ok((grep { $_ eq 'ThrottlingException' } @{ $r->{throttle} || [] }) >= 1,
 		'more than 2 LookupEvents a second are throttled');
 }
+
+# ---- every credential source boto3 knows reaches a working identity here
+my $creds_script = <<'PY';
+import json, sys, boto3, botocore.session
+from botocore.config import Config
+# this boto3 predates AWS_ENDPOINT_URL_STS: point its STS client here
+_create = botocore.session.Session.create_client
+def create_client(self, name, *a, **kw):
+    if name == "sts":
+        kw["endpoint_url"] = sys.argv[1]
+    return _create(self, name, *a, **kw)
+botocore.session.Session.create_client = create_client
+s = boto3.session.Session()
+c = s.get_credentials()
+s3 = s.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+              config=Config(s3={"addressing_style": "path"}))
+ok = s3.list_objects_v2(Bucket="trail-bucket", MaxKeys=1)["KeyCount"] == 1
+print(json.dumps({"method": c.method, "temporary": bool(c.token), "ok": ok}))
+PY
+my $token_file = "$emu->{dir}/web-identity-token";
+open my $tf, '>', $token_file or die;
+print $tf 'ctfdw-web-identity-token';
+close $tf;
+my %sources = (
+	'iam-role' => { AWS_EC2_METADATA_SERVICE_ENDPOINT => "$emu->{url}/" },
+	'container-role' => { AWS_CONTAINER_CREDENTIALS_FULL_URI => "$emu->{url}/ecs/credentials",
+		AWS_CONTAINER_AUTHORIZATION_TOKEN => 'ctfdw-ecs-auth-token' },
+	'assume-role-with-web-identity' => { AWS_WEB_IDENTITY_TOKEN_FILE => $token_file,
+		AWS_ROLE_ARN => 'arn:aws:iam::111111111111:role/web', AWS_ROLE_SESSION_NAME => 'ws' },
+);
+for my $method (sort keys %sources)
+{
+	local %ENV = %ENV;
+	delete @ENV{qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN)};
+	%ENV = (%ENV, AWS_CONFIG_FILE => '/dev/null', AWS_SHARED_CREDENTIALS_FILE => '/dev/null',
+		AWS_DEFAULT_REGION => 'us-east-1', HOME => $emu->{dir}, %{ $sources{$method} });
+	my ($o, $e);
+	IPC::Run::run([ $PYTHON, '-c', $creds_script, $emu->{url} ], '>', \$o, '2>', \$e);
+	my $r = eval { decode_json($o) } || {};
+	ok($r->{ok} && $r->{temporary} && $r->{method} eq $method,
+		"boto3 credential source $method: temporary credentials that work") or diag($o, $e);
+}
+my $imds = grep { ($_->{service} || '') eq 'imds' } requests();
+ok($imds >= 3, 'IMDSv2: token, role name, credentials');
+
 done_testing();
