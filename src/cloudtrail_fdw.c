@@ -29,6 +29,7 @@
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
@@ -124,6 +125,61 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, NULL, NULL, NIL));
+
+	/*
+	 * A parallel scan shares out the objects: each participant fetches and
+	 * parses its own.  Parsing dominates, so the work divides well.
+	 */
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
+	{
+		int			workers = Min(max_parallel_workers_per_gather, 8);
+		ForeignPath *pp;
+
+		pp = create_foreignscan_path(root, baserel, NULL, baserel->rows / (workers + 1),
+									 startup, startup + (total - startup) / (workers + 1),
+									 NIL, NULL, NULL, NIL);
+		pp->path.parallel_aware = true;
+		pp->path.parallel_safe = true;
+		pp->path.parallel_workers = workers;
+		add_partial_path(baserel, (Path *) pp);
+	}
+}
+
+static bool
+cloudtrailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
+{
+	return true;
+}
+
+static Size
+cloudtrailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
+{
+	return ctfdw_shared_size();
+}
+
+static void
+cloudtrailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	CtFdwScanState *st = node->fdw_state;
+
+	ctfdw_shared_init(coordinate);
+	if (st->scan)
+		ctfdw_s3_set_shared(st->scan, coordinate);
+}
+
+static void
+cloudtrailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	ctfdw_shared_init(coordinate);
+}
+
+static void
+cloudtrailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void *coordinate)
+{
+	CtFdwScanState *st = node->fdw_state;
+
+	if (st->scan)
+		ctfdw_s3_set_shared(st->scan, coordinate);
 }
 
 static ForeignScan *
@@ -517,5 +573,10 @@ cloudtrail_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = cloudtrailEndForeignScan;
 	routine->ExplainForeignScan = cloudtrailExplainForeignScan;
 	routine->ImportForeignSchema = cloudtrailImportForeignSchema;
+	routine->IsForeignScanParallelSafe = cloudtrailIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = cloudtrailEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = cloudtrailInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = cloudtrailReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = cloudtrailInitializeWorkerForeignScan;
 	PG_RETURN_POINTER(routine);
 }

@@ -151,6 +151,7 @@ typedef struct CtScanStats
 } CtScanStats;
 
 typedef struct CtS3Scan CtS3Scan;
+typedef struct CtShared CtShared;
 
 extern CtS3Scan *ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);
 extern bool ctfdw_s3_next(CtS3Scan *scan, const char **rec, size_t *len,
@@ -159,6 +160,9 @@ extern void ctfdw_s3_rescan(CtS3Scan *scan);
 extern void ctfdw_s3_end(CtS3Scan *scan);
 extern CtScanStats *ctfdw_s3_stats(CtS3Scan *scan);
 extern void ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **lines);
+extern Size ctfdw_shared_size(void);
+extern void ctfdw_shared_init(CtShared *sh);
+extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
 
 /* in cloudtrail_fdw.c */
 extern void ctfdw_install_host(void);

@@ -41,8 +41,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/spin.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -58,6 +61,28 @@
 #define FILE_CHUNK		(256 * 1024)	/* read size for directory tables */
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_CAP_MS	5000
+
+/*
+ * Parallel scans.  Every participant lists the same streams the same way
+ * (listing is deterministic, and LISTs are a thousandth of the GETs); the
+ * objects of a files stream are numbered in listing order, and a shared
+ * counter per stream hands out those numbers as tickets.  A participant
+ * fetches an object only when its number is the ticket it holds, so each
+ * object is read by exactly one participant.
+ */
+#define CT_PARALLEL_STREAMS 16384
+
+typedef struct CtSharedStream
+{
+	uint64		hash;			/* of the stream's prefix; 0: free */
+	pg_atomic_uint64 next;		/* next object number to hand out */
+} CtSharedStream;
+
+struct CtShared
+{
+	slock_t		mutex;			/* protects slot allocation */
+	CtSharedStream streams[CT_PARALLEL_STREAMS];
+};
 
 typedef enum StreamKind
 {
@@ -78,6 +103,9 @@ typedef struct ListStream
 	int			attempts;
 	int64		retry_at;		/* ms; 0: now */
 	CtHttpReq  *req;
+	int64		seen;			/* parallel: number of the next listed object */
+	int64		ticket;			/* parallel: the number we may fetch, -1: none */
+	CtSharedStream *shared;		/* parallel: this stream's counter */
 } ListStream;
 
 typedef struct ObjState
@@ -125,6 +153,7 @@ struct CtS3Scan
 	ObjState   *current;
 	CtScanStats stats;
 	bool		started;
+	CtShared   *shared;			/* parallel scan state, or NULL */
 };
 
 static int64
@@ -276,6 +305,7 @@ add_stream(CtS3Scan *s, StreamKind kind, char *prefix, const char *account,
 
 	st->kind = kind;
 	st->prefix = prefix;
+	st->ticket = -1;
 	st->account = account ? pstrdup(account) : NULL;
 	st->region = region ? pstrdup(region) : NULL;
 	if (kind == STREAM_FILES && s->bounded_lo)
@@ -550,6 +580,78 @@ queued(CtS3Scan *s)
 	return s->qtail - s->qhead;
 }
 
+/* ---------------------------------------------------------------- parallel */
+
+Size
+ctfdw_shared_size(void)
+{
+	return sizeof(CtShared);
+}
+
+void
+ctfdw_shared_init(CtShared *sh)
+{
+	SpinLockInit(&sh->mutex);
+	for (int i = 0; i < CT_PARALLEL_STREAMS; i++)
+	{
+		sh->streams[i].hash = 0;
+		pg_atomic_init_u64(&sh->streams[i].next, 0);
+	}
+}
+
+void
+ctfdw_s3_set_shared(CtS3Scan *s, CtShared *sh)
+{
+	s->shared = sh;
+}
+
+/* The shared counter of a stream, found or made by its prefix. */
+static CtSharedStream *
+shared_stream(CtShared *sh, const char *prefix)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) prefix, strlen(prefix), 0) | 1;
+	int			i = (int) (h % CT_PARALLEL_STREAMS);
+	CtSharedStream *found = NULL;
+
+	SpinLockAcquire(&sh->mutex);
+	for (int n = 0; n < CT_PARALLEL_STREAMS; n++, i = (i + 1) % CT_PARALLEL_STREAMS)
+	{
+		if (sh->streams[i].hash == h || sh->streams[i].hash == 0)
+		{
+			sh->streams[i].hash = h;
+			found = &sh->streams[i];
+			break;
+		}
+	}
+	SpinLockRelease(&sh->mutex);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a parallel CloudTrail scan can read at most %d account and region folders",
+						CT_PARALLEL_STREAMS),
+				 errhint("Narrow the query by account or region, or SET max_parallel_workers_per_gather = 0.")));
+	return found;
+}
+
+/* Is the next object of this stream ours to fetch? */
+static bool
+claim(CtS3Scan *s, ListStream *st)
+{
+	int64		n = st->seen++;
+
+	if (st->shared == NULL)
+		st->shared = shared_stream(s->shared, st->prefix);
+
+	/*
+	 * A new ticket is taken only once the last one is used (or at the
+	 * start), and the counter is past every ticket handed out, so the new
+	 * ticket is never below n: no object is passed over unclaimed.
+	 */
+	if (st->ticket < n)
+		st->ticket = (int64) pg_atomic_fetch_add_u64(&st->shared->next, 1);
+	return st->ticket == n;
+}
+
 /* ---------------------------------------------------------------- listing */
 
 /*
@@ -607,10 +709,22 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		const char *key = page->objects[i].key;
 
 		s->stats.listed++;
-		if (st->kind != STREAM_FILES || !ct_parse_trail_key(key, &k))
+		if (st->kind != STREAM_FILES)
 			continue;
-		if (k.kind != (s->opts->insight ? CT_KEY_INSIGHT : CT_KEY_LOG))
+		if (!ct_parse_trail_key(key, &k) ||
+			k.kind != (s->opts->insight ? CT_KEY_INSIGHT : CT_KEY_LOG) ||
+			strcmp(k.account, st->account) != 0 || strcmp(k.region, st->region) != 0)
+		{
+			/* CloudTrail puts nothing else in these folders */
+			ereport(s->opts->on_error_skip ? WARNING : ERROR,
+					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+					 errmsg("object \"%s\" in bucket \"%s\" is not a CloudTrail %s file of account %s and region %s",
+							key, s->opts->bucket ? s->opts->bucket : s->opts->directory,
+							s->opts->insight ? "Insights" : "log", st->account, st->region),
+					 s->opts->on_error_skip ? 0 :
+					 errhint("Table option on_error 'skip' skips such objects with a warning.")));
 			continue;
+		}
 		if (s->bounded_hi && k.stamp > s->stamp_hi)
 		{
 			/* keys sort by delivery time: nothing later in this folder matters */
@@ -618,6 +732,8 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 			return;
 		}
 		if (s->bounded_lo && k.stamp + 59 < s->stamp_lo)
+			continue;
+		if (s->shared && !claim(s, st))
 			continue;
 		enqueue(s, key);
 	}

@@ -239,7 +239,8 @@ class Handler(BaseHTTPRequestHandler):
         self.raw_path, self.raw_query = url.path, url.query
         self.query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         self.body = self.read_body()
-        self.info = {"time": now_epoch(), "method": method}
+        self.info = {"time": now_epoch(), "method": method,
+                     "host": self.headers.get("Host")}
         if self.raw_path.startswith("/_ctl/"):
             return self.control()
         try:
@@ -835,6 +836,8 @@ class Handler(BaseHTTPRequestHandler):
                 keys = st.buckets.setdefault(b, [])
                 if k not in keys:
                     bisect.insort(keys, k)
+            elif p == "bucket_region":
+                st.bucket_regions[body["bucket"]] = body["region"]
             elif p == "keys":
                 out = {"static": list(STATIC_KEYS)}
             else:

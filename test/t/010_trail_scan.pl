@@ -18,7 +18,8 @@ use Time::Local qw(timegm);
 my $emu = start_emulator(gen => [ '--days', '2', '--events-per-day', '60',
 	'--regions', 'us-east-1,eu-west-1', '--end', '2026-11-20T00:00:00Z', '--seed', '11',
 	'--no-digests' ]);
-my $node = node_with_server('scan');
+# request counts below are for serial scans; the parallel section asks for workers
+my $node = node_with_server('scan', conf => "max_parallel_workers_per_gather = 0\n");
 $node->safe_psql('postgres', q{
 	IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public OPTIONS (bucket 'trail-bucket');
 });
@@ -107,7 +108,8 @@ reset_emulator();
 is(sql_one('SELECT count(*) FROM trail_events'), scalar @records, 'whole trail');
 @log = requests();
 ok((grep { ($_->{delimiter} || '') eq '/' && $_->{prefix} eq 'AWSLogs/' } @log) == 1,
-	'accounts found by one delimiter listing');
+	'accounts found by one delimiter listing')
+  or diag(explain([ grep { $_->{delimiter} } @log ]));
 is((grep { ($_->{op} || '') eq 'GetObject' && $_->{key} !~ m!/CloudTrail/[^/]+/\d{4}/! } @log), 0,
 	'no Insights or digest object is fetched');
 
@@ -118,6 +120,41 @@ my $plan = sql_one(qq{EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) F
 	  AND aws_region = 'us-east-1'});
 my ($fetched) = $plan =~ /Objects Fetched: (\d+)/;
 is($fetched, scalar(@want_keys), 'EXPLAIN ANALYZE counts the objects fetched');
+
+# parallel scan: the same rows, and every object fetched exactly once
+my $all_sql = q{SELECT count(*) || ':' || md5(string_agg(event_id::text, ',' ORDER BY event_id, event_time))
+	FROM trail_events};
+my $serial = sql_one($all_sql);
+reset_emulator();
+my $par_set = 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 2;';
+like(sql_one("$par_set EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM trail_events"),
+	qr/Workers Launched: 2.*Parallel Foreign Scan on trail_events/s, 'a parallel plan with 2 workers');
+my %fetched;
+$fetched{ $_->{key} }++ for grep { ($_->{op} || '') eq 'GetObject' } requests();
+is(scalar(keys %fetched), scalar(grep { !$_->{insight} } @files), 'parallel: every log file fetched');
+is(scalar(grep { $_ > 1 } values %fetched), 0, 'parallel: none fetched twice');
+is(sql_one("$par_set $all_sql"), $serial, 'parallel: the same rows as a serial scan');
+
+# virtual-hosted addressing (<bucket>.localhost) and a bucket in another region
+my $vh_url = $emu->{url} =~ s/127\.0\.0\.1/localhost/r;
+sql_one(qq{CREATE SERVER emu_vh FOREIGN DATA WRAPPER cloudtrail_fdw
+	OPTIONS (region 'us-east-1', s3_endpoint '$vh_url', addressing 'virtual');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER emu_vh OPTIONS (access_key_id '$KEYS{key1}[0]', secret_access_key '$KEYS{key1}[1]');
+	CREATE FOREIGN TABLE trail_vh (event_id uuid) SERVER emu_vh OPTIONS (bucket 'trail-bucket', regions 'us-east-1')});
+reset_emulator();
+is(sql_one('SELECT count(*) FROM trail_vh'), scalar(grep { $_->{awsRegion} eq 'us-east-1' } @records),
+	'virtual-hosted addressing reads the trail');
+ok((grep { ($_->{host} || '') =~ /^trail-bucket\.localhost:/ } requests()) > 0, 'requests went to trail-bucket.localhost');
+ctl('bucket_region', { bucket => 'trail-bucket', region => 'eu-west-1' });
+reset_emulator();
+ctl('bucket_region', { bucket => 'trail-bucket', region => 'eu-west-1' });
+is(sql_one('SELECT count(*) FROM trail_vh'), scalar(grep { $_->{awsRegion} eq 'us-east-1' } @records),
+	'a bucket in another region: its region is learnt from the reply');
+my @reg = requests();
+is(($reg[0]{error} || ''), 'AuthorizationHeaderMalformed', 'the first request was signed for the wrong region');
+is(scalar(grep { ($_->{region} || '') eq 'eu-west-1' && $_->{status} == 200 } @reg), @reg - 1,
+	'every later request was signed for eu-west-1') or diag(explain([ grep { ($_->{region} || '') ne 'eu-west-1' } @reg ]));
+ctl('bucket_region', { bucket => 'trail-bucket', region => 'us-east-1' });
 
 # ===================================================================
 # retries
@@ -223,6 +260,15 @@ like(err(q{SELECT * FROM bad WHERE recipient_account_id = '300000000002'}),
 	qr/could not read CloudTrail log file "s3:\/\/trail-bucket\/\Q$bad_key{'300000000002'}\E"/,
 	'the error names the object');
 
+# an object in a log folder whose name is no CloudTrail log file name
+{
+	my $k = 'bad/AWSLogs/300000000011/CloudTrail/us-east-1/2026/11/18/notes.txt';
+	$http->put("$emu->{url}/_ctl/put?bucket=trail-bucket&key=$k", { content => 'hello' })->{success} or die;
+	like(err(q{SELECT * FROM bad WHERE recipient_account_id = '300000000011'}),
+		qr/object "\Q$k\E" in bucket "trail-bucket" is not a CloudTrail log file of account 300000000011 and region us-east-1/,
+		'an unexpected key in a log folder is an error naming it');
+}
+
 # on_error 'skip': warnings, and the scan goes on
 sql_one(q{ALTER FOREIGN TABLE bad OPTIONS (ADD on_error 'skip')});
 my ($ret, $out, $stderr) = $node->psql('postgres',
@@ -231,6 +277,8 @@ is($ret, 0, 'on_error skip: the query succeeds');
 my $files_skipped = () = $stderr =~ /WARNING:  skipping CloudTrail log file/g;
 my $recs_skipped = () = $stderr =~ /WARNING:  skipping a malformed CloudTrail record/g;
 is($files_skipped, 8, 'on_error skip: a warning for each of the 8 bad files');
+like($stderr, qr/WARNING:  object ".*notes\.txt" in bucket "trail-bucket" is not a CloudTrail log file/,
+	'on_error skip: a warning for the unexpected key');
 is($recs_skipped, 1, 'on_error skip: a warning for the malformed record');
 like($out, qr/^[1-9]/, "on_error skip: the good rows come back ($out)");
 
@@ -281,6 +329,54 @@ $bg->query_safe(sprintf($loop, 500));
 my $rss1 = (slurp_file("/proc/$bpid/status") =~ /VmRSS:\s+(\d+)/)[0];
 $bg->quit;
 ok($rss1 - $rss0 < 4096, "1,000 more failing queries: backend RSS $rss0 kB -> $rss1 kB");
+
+# ===================================================================
+# a large object streams: backend memory does not grow with it
+# ===================================================================
+{
+	my $rec = '{"eventVersion":"1.08","eventTime":"2026-11-18T00:00:00Z","eventName":"Big","eventID":"%s",'
+	  . '"requestParameters":{"pad":"' . ('x' x 900) . '"}}';
+	my $doc = '{"Records":[' . join(',', map { sprintf($rec, sprintf('00000000-0000-4000-8000-%012d', $_)) } 1 .. 60000) . ']}';
+	my $gzd;
+	gzip(\$doc => \$gzd) or die;
+	my $key = 'big/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/18/123456789012_CloudTrail_us-east-1_20261118T0000Z_BIGOBJECT0000000.json.gz';
+	$http->put("$emu->{url}/_ctl/put?bucket=trail-bucket&key=$key", { content => $gzd })->{success} or die;
+	sql_one(q{CREATE FOREIGN TABLE big (event_id uuid, request_parameters jsonb) SERVER emu
+		OPTIONS (bucket 'trail-bucket', prefix 'big', regions 'us-east-1')});
+	my $bg2 = $node->background_psql('postgres');
+	my $p2 = $bg2->query_safe('SELECT pg_backend_pid()');
+	$bg2->query_safe('SELECT 1');
+	my $before = (slurp_file("/proc/$p2/status") =~ /VmRSS:\s+(\d+)/)[0];
+	is($bg2->query_safe(q{SELECT count(*) FROM big WHERE length(request_parameters->>'pad') = 900}), 60000,
+		sprintf('a %.0f MB object (%.1f MB gzipped) of 60,000 records', length($doc) / 1e6, length($gzd) / 1e6));
+	my $peak = (slurp_file("/proc/$p2/status") =~ /VmHWM:\s+(\d+)/)[0];
+	$bg2->quit;
+	ok($peak - $before < 16 * 1024, "backend peak RSS grew by " . ($peak - $before) . " kB, far less than the object");
+}
+
+# ===================================================================
+# organization trails: the o- folder is found, or named
+# ===================================================================
+{
+	my $good_gz;
+	gzip(\qq({"Records":[$good]}) => \$good_gz) or die;
+	for my $acct (qw(444444444444 555555555555))
+	{
+		my $key = "orgp/AWSLogs/o-abcdef1234/$acct/CloudTrail/eu-west-1/2026/11/18/${acct}_CloudTrail_eu-west-1_20261118T0100Z_ORGTRAIL00000000.json.gz";
+		$http->put("$emu->{url}/_ctl/put?bucket=trail-bucket&key=$key", { content => $good_gz })->{success} or die;
+	}
+	sql_one(q{CREATE FOREIGN TABLE org_found (event_name text, log_file text) SERVER emu
+		OPTIONS (bucket 'trail-bucket', prefix 'orgp');
+		CREATE FOREIGN TABLE org_named (event_name text, log_file text) SERVER emu
+		OPTIONS (bucket 'trail-bucket', prefix 'orgp/', organization_id 'o-abcdef1234', account_ids '555555555555')});
+	is(sql_one('SELECT count(*) FROM org_found'), 2, 'organization trail: accounts under the o- folder are found');
+	reset_emulator();
+	like(sql_one('SELECT log_file FROM org_named'), qr{^s3://trail-bucket/orgp/AWSLogs/o-abcdef1234/555555555555/},
+		'organization_id and account_ids name the folder');
+	is_deeply([ map { $_->{prefix} } grep { ($_->{op} || '') eq 'ListObjectsV2' } requests() ],
+		[ map { "orgp/AWSLogs/o-abcdef1234/555555555555/CloudTrail/$_" } ('', 'eu-west-1/') ],
+		'and only its region folders are discovered, then listed');
+}
 
 # ===================================================================
 # all 741 real records, every column against the JSON
