@@ -1261,6 +1261,9 @@ ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
 					break;
 				case CT_REC_END:
 					finish_object(s, o);
+					/* start the next download now, so it overlaps parsing */
+					if (queued(s) > 0 && !s->local)
+						start_work(s, now_ms());
 					continue;
 				case CT_REC_ERROR:
 					{

@@ -67,7 +67,11 @@ ct_http_create(const CtHttpConfig *cfg)
 	http->ca_file = ct_strdup(cfg->ca_file);
 	http->cfg.ca_file = http->ca_file;
 	if (cfg->max_host_connections > 0)
+	{
 		curl_multi_setopt(http->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->max_host_connections);
+		/* keep every connection for reuse, or the cache shrinks as handles go */
+		curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, cfg->max_host_connections + 4);
+	}
 	return http;
 }
 
