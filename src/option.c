@@ -251,6 +251,24 @@ bad_value(const char *name, const char *value, const char *hint)
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/* A comma-separated list, each element checked by valid(). */
+static void
+check_list(const char *name, const char *value, bool (*valid) (const char *),
+		   const char *what, const char *hint)
+{
+	List	   *l = ctfdw_split_list(value);
+	ListCell   *lc;
+
+	if (l == NIL)
+		bad_value(name, value, hint);
+	foreach(lc, l)
+		if (!valid(lfirst(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid %s \"%s\" in option \"%s\"", what, (char *) lfirst(lc), name),
+					 errhint("%s", hint)));
+}
+
 static void
 check_value(const CtOption *o, DefElem *def)
 {
@@ -281,37 +299,13 @@ check_value(const CtOption *o, DefElem *def)
 				bad_value(o->name, v, "Give an AWS region name such as 'us-east-1'.");
 			break;
 		case OPT_REGIONS:
-			{
-				List	   *l = ctfdw_split_list(v);
-				ListCell   *lc;
-
-				if (l == NIL)
-					bad_value(o->name, v, "Give a comma-separated list of regions.");
-				foreach(lc, l)
-					if (!ctfdw_valid_region(lfirst(lc)))
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-								 errmsg("invalid region \"%s\" in option \"%s\"",
-										(char *) lfirst(lc), o->name),
-								 errhint("Give AWS region names such as 'us-east-1,eu-west-1'.")));
-				break;
-			}
+			check_list(o->name, v, ctfdw_valid_region, "region",
+					   "Give AWS region names such as 'us-east-1,eu-west-1'.");
+			break;
 		case OPT_ACCOUNTS:
-			{
-				List	   *l = ctfdw_split_list(v);
-				ListCell   *lc;
-
-				if (l == NIL)
-					bad_value(o->name, v, "Give a comma-separated list of 12-digit account IDs.");
-				foreach(lc, l)
-					if (!ctfdw_valid_account(lfirst(lc)))
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-								 errmsg("invalid account ID \"%s\" in option \"%s\"",
-										(char *) lfirst(lc), o->name),
-								 errhint("AWS account IDs are 12 digits.")));
-				break;
-			}
+			check_list(o->name, v, ctfdw_valid_account, "account ID",
+					   "AWS account IDs are 12 digits.");
+			break;
 		case OPT_URL:
 			if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 				bad_value(o->name, v, "Give a URL starting with https:// (or http:// for a local endpoint).");

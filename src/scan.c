@@ -232,48 +232,58 @@ scan_cleanup(void *arg)
 
 /* ---------------------------------------------------------------- errors */
 
+/*
+ * Report a failed request as an ERROR.  The request is freed first: what
+ * the message needs is copied out of it.
+ */
 static void
-report_http_error(CtS3Scan *s, CtHttpReq *req, const char *what)
+fail_request(CtS3Scan *s, CtHttpReq *req, const char *what)
 {
 	CtAwsError e;
+	long		status = req->status;
+	char	   *curl_error = req->curl_code ? pstrdup(req->curl_error) : NULL;
+	char	   *server_time = NULL;
 
-	if (req->curl_code != 0)
+	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (!e.request_id[0])
+		snprintf(e.request_id, sizeof(e.request_id), "%s", req->request_id[0] ? req->request_id : "none");
+	if (strcmp(e.code, "RequestTimeTooSkewed") == 0)
+	{
+		char	   *t = ct_xml_value(req->body.data, req->body.len, "ServerTime", NULL);
+
+		server_time = t ? pstrdup(t) : NULL;
+		free(t);
+	}
+	ct_http_free(req);
+
+	if (curl_error)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not %s", what),
-				 errdetail_internal("%s", req->curl_error)));
-	ct_parse_aws_error(req->body.data, req->body.len, &e);
-	if (!e.request_id[0])
-		snprintf(e.request_id, sizeof(e.request_id), "%s", req->request_id);
-	if (strcmp(e.code, "RequestTimeTooSkewed") == 0)
+				 errdetail_internal("%s", curl_error)));
+	if (server_time)
 	{
-		char	   *server_time = ct_xml_value(req->body.data, req->body.len, "ServerTime", NULL);
-		TimestampTz st = 0;
+		TimestampTz st = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																 CStringGetDatum(server_time),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
 
-		if (server_time)
-		{
-			st = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(server_time),
-														 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-			free(server_time);
-		}
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not %s: the database server's clock is off", what),
-				 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, req->status,
+				 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
 						   e.request_id, e.message),
-				 st ? errhint("The server clock differs from AWS's by about %lld seconds; AWS accepts 15 minutes. Synchronise it (NTP).",
-							  (long long) ((GetCurrentTimestamp() - st) / USECS_PER_SEC)) :
-				 errhint("AWS accepts requests whose time is within 15 minutes of its own; synchronise the server clock (NTP).")));
+				 errhint("The server clock differs from AWS's by about %lld seconds; AWS accepts 15 minutes. Synchronise it (NTP).",
+						 (long long) ((GetCurrentTimestamp() - st) / USECS_PER_SEC))));
 	}
 	ereport(ERROR,
 			(errcode(strcmp(e.code, "NoSuchBucket") == 0 || strcmp(e.code, "NoSuchKey") == 0 ?
 					 ERRCODE_FDW_TABLE_NOT_FOUND : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 errmsg("could not %s", what),
 			 e.code[0] ?
-			 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, req->status,
-					   e.request_id[0] ? e.request_id : "none", e.message) :
-			 errdetail("HTTP status %ld (request id %s).", req->status,
-					   e.request_id[0] ? e.request_id : "none")));
+			 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
+					   e.request_id, e.message) :
+			 errdetail("HTTP status %ld (request id %s).", status, e.request_id)));
 }
 
 static void
@@ -942,16 +952,8 @@ list_done(CtS3Scan *s, ListStream *st, CtHttpReq *req)
 		ct_http_free(req);
 		return;
 	}
-	PG_TRY();
-	{
-		report_http_error(s, req, psprintf("list bucket \"%s\" prefix \"%s\"",
-										   s->opts->bucket, st->prefix));
-	}
-	PG_FINALLY();
-	{
-		ct_http_free(req);
-	}
-	PG_END_TRY();
+	fail_request(s, req, psprintf("list bucket \"%s\" prefix \"%s\"",
+								  s->opts->bucket, st->prefix));
 }
 
 /* ---------------------------------------------------------------- objects */
@@ -1077,16 +1079,8 @@ object_done(CtS3Scan *s, ObjState *o, CtHttpReq *req)
 		ct_http_free(req);
 		return;
 	}
-	PG_TRY();
-	{
-		report_http_error(s, req, psprintf("read object \"%s\" from bucket \"%s\"",
-										   o->key, s->opts->bucket));
-	}
-	PG_FINALLY();
-	{
-		ct_http_free(req);
-	}
-	PG_END_TRY();
+	fail_request(s, req, psprintf("read object \"%s\" from bucket \"%s\"",
+								  o->key, s->opts->bucket));
 }
 
 /* Directory tables: give the reader the next chunk of the file. */
