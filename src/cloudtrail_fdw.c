@@ -32,6 +32,7 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/builtins.h"
@@ -39,6 +40,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
 #include "ct_host.h"
@@ -63,7 +65,8 @@ typedef struct CtFdwScanState
 	CtWindow	window;
 	MemoryContext scan_cxt;		/* "cloudtrail_fdw scan data" */
 	MemoryContext temp_cxt;		/* per tuple */
-	CtS3Scan   *scan;
+	CtS3Scan   *scan;			/* trail tables */
+	CtLookupScan *lookup;		/* event-history tables */
 	void	   *parsed;			/* json-c object of the current record */
 	const char *log_file;		/* for error context */
 	int64		recno;
@@ -74,11 +77,28 @@ typedef struct CtFdwScanState
 
 /* ---------------------------------------------------------------- planning */
 
+/* Is this an event-history (LookupEvents) table? */
+static bool
+is_lookup_table(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetForeignTable(relid)->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "source") == 0)
+			return strcmp(defGetString(def), "lookup_events") == 0;
+	}
+	return false;
+}
+
 static void
 cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	Relation	rel = table_open(foreigntableid, AccessShareLock);
-	List	   *columns = ctfdw_columns(rel, NULL);
+	bool		lookup = is_lookup_table(foreigntableid);
+	List	   *columns = ctfdw_columns(rel, lookup);
 	List	   *fdw_exprs,
 			   *prune;
 	ListCell   *lc;
@@ -93,7 +113,7 @@ cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreignt
 	 * events a day.  A bounded window is much cheaper than an open one,
 	 * which is all the planner needs to know.
 	 */
-	ctfdw_classify_quals(root, baserel, columns, &fdw_exprs, &prune);
+	ctfdw_classify_quals(root, baserel, columns, lookup, &fdw_exprs, &prune);
 	foreach(lc, prune)
 	{
 		List	   *p = lfirst(lc);
@@ -116,15 +136,47 @@ cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreignt
 	baserel->fdw_private = columns;
 }
 
+/*
+ * Event-history scans come out newest first, as LookupEvents returns them:
+ * say so, and ORDER BY event_time DESC LIMIT n needs no sort and stops
+ * after n rows.
+ */
+static List *
+lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+
+		if (col->kind == CT_COL_PATH && col->npath == 1 && strcmp(col->path[0], "eventTime") == 0 &&
+			col->typid == TIMESTAMPTZOID)
+		{
+			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
+			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
+
+			return build_expression_pathkey(root, (Expr *) var, NULL, tc->gt_opr,
+											baserel->relids, true);
+		}
+	}
+	return NIL;
+}
+
 static void
 cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	Cost		startup = 100;
 	Cost		total = startup + baserel->rows * (cpu_tuple_cost * 10);
+	bool		lookup = is_lookup_table(foreigntableid);
 
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
+									 startup, total,
+									 lookup ? lookup_pathkeys(root, baserel, baserel->fdw_private) : NIL,
+									 NULL, NULL, NIL));
+	if (lookup)
+		return;					/* one scan: LookupEvents' rate limit is per account */
 
 	/*
 	 * A parallel scan shares out the objects: each participant fetches and
@@ -148,7 +200,8 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 static bool
 cloudtrailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 {
-	return true;
+	/* workers each running a LookupEvents scan would multiply the calls */
+	return !is_lookup_table(rte->relid);
 }
 
 static Size
@@ -195,7 +248,8 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	ListCell   *lc;
 	int			x;
 
-	ctfdw_classify_quals(root, baserel, columns, &fdw_exprs, &prune);
+	ctfdw_classify_quals(root, baserel, columns, is_lookup_table(foreigntableid),
+						 &fdw_exprs, &prune);
 
 	/* the columns the query uses: target list and every qual */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
@@ -257,7 +311,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	node->fdw_state = st;
 	ctfdw_get_options(RelationGetRelid(rel), userid,
 					  !(eflags & EXEC_FLAG_EXPLAIN_ONLY), &st->opts);
-	st->columns = ctfdw_columns(rel, NULL);
+	st->columns = ctfdw_columns(rel, st->opts.source == CT_SOURCE_LOOKUP);
 	foreach(lc, needed)
 	{
 		AttrNumber	attno = lfirst_int(lc);
@@ -269,7 +323,8 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 			CtColumn   *col = lfirst(c);
 
 			if (col->attnum == attno && col->kind != CT_COL_LOG_FILE &&
-				col->kind != CT_COL_RECORD)
+				col->kind != CT_COL_RECORD && col->kind != CT_COL_RESOURCE_NAMES &&
+				col->kind != CT_COL_RESOURCE_TYPES)
 				st->needs_parse = true;
 		}
 	}
@@ -290,7 +345,10 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	cb->func = free_parsed;
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
-	st->scan = ctfdw_s3_begin(&st->opts, &st->window, st->scan_cxt);
+	if (st->opts.source == CT_SOURCE_LOOKUP)
+		st->lookup = ctfdw_lookup_begin(&st->opts, &st->window, st->scan_cxt);
+	else
+		st->scan = ctfdw_s3_begin(&st->opts, &st->window, st->scan_cxt);
 }
 
 /* Error context: which record of which file was being read. */
@@ -302,6 +360,14 @@ record_error_callback(void *arg)
 
 	if (st->log_file == NULL)
 		return;
+	if (st->lookup)
+	{
+		if (col)
+			errcontext("LookupEvents event %lld, column \"%s\"", (long long) st->recno, col->name);
+		else
+			errcontext("LookupEvents event %lld", (long long) st->recno);
+		return;
+	}
 	if (col && col->kind == CT_COL_PATH)
 	{
 		StringInfoData path;
@@ -339,10 +405,18 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 		const char *rec;
 		size_t		len;
 		char		err[256];
+		void	   *resources = NULL;
 
 		st->log_file = NULL;
 		ctfdw_current_column = NULL;
-		if (!ctfdw_s3_next(st->scan, &rec, &len, &st->log_file, &st->recno))
+		if (st->lookup)
+		{
+			if (!ctfdw_lookup_next(st->lookup, &rec, &len, &resources))
+				break;
+			st->log_file = "";	/* turns the error context on */
+			st->recno++;
+		}
+		else if (!ctfdw_s3_next(st->scan, &rec, &len, &st->log_file, &st->recno))
 			break;
 		MemoryContextSwitchTo(st->temp_cxt);
 		free_parsed(st);
@@ -361,11 +435,13 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 				}
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("malformed CloudTrail record: %s", err),
+						 errmsg(st->lookup ? "malformed CloudTrailEvent in a LookupEvents reply: %s" :
+								"malformed CloudTrail record: %s", err),
 						 errhint("Table option on_error 'skip' skips such records with a warning.")));
 			}
 		}
-		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->parsed, st->log_file);
+		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->parsed, st->log_file,
+						  resources);
 		break;
 	}
 	error_context_stack = errcb.previous;
@@ -379,7 +455,11 @@ cloudtrailReScanForeignScan(ForeignScanState *node)
 	CtFdwScanState *st = node->fdw_state;
 
 	free_parsed(st);
-	ctfdw_s3_rescan(st->scan);
+	if (st->lookup)
+		ctfdw_lookup_rescan(st->lookup);
+	else
+		ctfdw_s3_rescan(st->scan);
+	st->recno = 0;
 }
 
 static void
@@ -387,10 +467,13 @@ cloudtrailEndForeignScan(ForeignScanState *node)
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	if (st == NULL || st->scan == NULL)
+	if (st == NULL || (st->scan == NULL && st->lookup == NULL))
 		return;
 	free_parsed(st);
-	ctfdw_s3_end(st->scan);
+	if (st->lookup)
+		ctfdw_lookup_end(st->lookup);
+	else
+		ctfdw_s3_end(st->scan);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */
@@ -416,6 +499,31 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	StringInfoData b;
 
 	initStringInfo(&b);
+	if (o->source == CT_SOURCE_LOOKUP)
+	{
+		ExplainPropertyText("CloudTrail Source",
+							o->insight ? "LookupEvents (Insights events)" : "LookupEvents", es);
+		if (w->empty)
+			ExplainPropertyText("Calls", "none (the WHERE clause matches nothing)", es);
+		else
+		{
+			List	   *lines = NIL;
+
+			ctfdw_lookup_describe(o, w, &lines);
+			ExplainPropertyList("Calls", lines, es);
+		}
+		if (es->analyze && st->lookup)
+		{
+			CtLookupStats *ls = ctfdw_lookup_stats(st->lookup);
+
+			ExplainPropertyInteger("LookupEvents Calls", NULL, ls->calls, es);
+			ExplainPropertyInteger("Pages", NULL, ls->pages, es);
+			ExplainPropertyInteger("Throttled", NULL, ls->throttled, es);
+			ExplainPropertyInteger("Retries", NULL, ls->retries, es);
+			ExplainPropertyInteger("Events", NULL, ls->events, es);
+		}
+		return;
+	}
 	if (o->source == CT_SOURCE_DIRECTORY)
 		appendStringInfo(&b, "%s", o->directory);
 	else
@@ -485,53 +593,98 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 /* ---------------------------------------------------------------- IMPORT */
 
-static List *
-cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+/* CREATE FOREIGN TABLE for one kind of table, with the options that apply to it. */
+static char *
+import_table(const char *name, bool lookup, ForeignServer *server, List *options)
 {
-	ForeignServer *server = GetForeignServer(serverOid);
 	StringInfoData sql;
 	ListCell   *lc;
 	bool		first = true;
-	const char *name = "trail_events";
+	const char *type;
+	const char *col;
 
-	if (strcmp(stmt->remote_schema, "cloudtrail") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
-				 errmsg("schema \"%s\" is not available on server \"%s\"",
-						stmt->remote_schema, server->servername),
-				 errhint("cloudtrail_fdw offers one remote schema: IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER ... INTO ... OPTIONS (bucket '...').")));
-	if (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO || stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT)
-	{
-		bool		listed = false;
-
-		foreach(lc, stmt->table_list)
-			listed |= strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0;
-		if (listed != (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO))
-			return NIL;
-	}
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (\n", quote_identifier(name));
-	for (int i = 0;; i++)
-	{
-		const char *type;
-		const char *col = ctfdw_standard_column(i, &type);
-
-		if (!col)
-			break;
+	for (int i = 0; (col = ctfdw_standard_column(i, lookup, &type)) != NULL; i++)
 		appendStringInfo(&sql, "%s  %s %s", i ? ",\n" : "", quote_identifier(col), type);
-	}
 	appendStringInfo(&sql, "\n) SERVER %s", quote_identifier(server->servername));
-	foreach(lc, stmt->options)
+	if (lookup)
+	{
+		appendStringInfoString(&sql, " OPTIONS (source 'lookup_events'");
+		first = false;
+	}
+	foreach(lc, options)
 	{
 		DefElem    *def = lfirst(lc);
+		static const char *const shared[] = {"regions", NULL};
+		static const char *const lookup_only[] = {"event_category", "lookup_max_wait", NULL};
+		bool		is_shared = false,
+					is_lookup = false;
 
+		for (int i = 0; shared[i]; i++)
+			is_shared |= strcmp(def->defname, shared[i]) == 0;
+		for (int i = 0; lookup_only[i]; i++)
+			is_lookup |= strcmp(def->defname, lookup_only[i]) == 0;
+		if (!is_shared && is_lookup != lookup)
+			continue;
 		appendStringInfo(&sql, "%s %s %s", first ? " OPTIONS (" : ",",
 						 quote_identifier(def->defname), quote_literal_cstr(defGetString(def)));
 		first = false;
 	}
 	if (!first)
 		appendStringInfoChar(&sql, ')');
-	return list_make1(sql.data);
+	return sql.data;
+}
+
+static bool
+import_wanted(ImportForeignSchemaStmt *stmt, const char *name)
+{
+	ListCell   *lc;
+	bool		listed = false;
+
+	if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
+		return true;
+	foreach(lc, stmt->table_list)
+		listed |= strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0;
+	return listed == (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO);
+}
+
+/*
+ * IMPORT FOREIGN SCHEMA cloudtrail: event_history (LookupEvents) always,
+ * trail_events when the options name a bucket or directory.
+ */
+static List *
+cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *out = NIL;
+	ListCell   *lc;
+	bool		trail = false;
+
+	if (strcmp(stmt->remote_schema, "cloudtrail") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("schema \"%s\" is not available on server \"%s\"",
+						stmt->remote_schema, server->servername),
+				 errhint("cloudtrail_fdw offers one remote schema: IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER ... INTO ... [OPTIONS (bucket '...')].")));
+	foreach(lc, stmt->options)
+	{
+		const char *n = ((DefElem *) lfirst(lc))->defname;
+
+		trail |= strcmp(n, "bucket") == 0 || strcmp(n, "directory") == 0;
+	}
+	if (import_wanted(stmt, "event_history"))
+		out = lappend(out, import_table("event_history", true, server, stmt->options));
+	if (import_wanted(stmt, "trail_events"))
+	{
+		if (!trail && stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("importing trail_events needs option \"bucket\" or \"directory\"")));
+		if (trail)
+			out = lappend(out, import_table("trail_events", false, server, stmt->options));
+	}
+	return out;
 }
 
 /* ---------------------------------------------------------------- handler */

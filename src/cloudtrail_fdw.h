@@ -63,6 +63,7 @@ typedef struct CtFdwOptions
 	int64		max_delivery_delay; /* microseconds */
 	int			max_concurrency;
 	bool		on_error_skip;
+	int64		lookup_max_wait;	/* microseconds of throttling to ride out */
 } CtFdwOptions;
 
 /* in option.c */
@@ -78,7 +79,9 @@ typedef enum CtColumnKind
 	CT_COL_PATH,				/* a JSON path into the record */
 	CT_COL_USERNAME,			/* derived from userIdentity */
 	CT_COL_RECORD,				/* the whole record */
-	CT_COL_LOG_FILE				/* s3://bucket/key of the object */
+	CT_COL_LOG_FILE,			/* s3://bucket/key of the object */
+	CT_COL_RESOURCE_TYPES,		/* LookupEvents' Resources[].ResourceType */
+	CT_COL_RESOURCE_NAMES		/* LookupEvents' Resources[].ResourceName */
 } CtColumnKind;
 
 typedef struct CtColumn
@@ -98,13 +101,13 @@ typedef struct CtColumn
 /* in tuple.c */
 extern const char *ctfdw_standard_path(const char *column);
 extern const char *ctfdw_closest_column(const char *name);
-extern const char *ctfdw_standard_column(int i, const char **type);
+extern const char *ctfdw_standard_column(int i, bool lookup, const char **type);
 extern const CtColumn *ctfdw_current_column;
-extern List *ctfdw_columns(Relation rel, bool *needs_parse);
+extern List *ctfdw_columns(Relation rel, bool lookup);
 extern void ctfdw_prepare_columns(List *columns);
 extern void ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 							  const char *rec, size_t len, void *parsed,
-							  const char *log_file);
+							  const char *log_file, void *api_resources);
 extern void *ctfdw_parse_record(const char *rec, size_t len, char *err, size_t errlen);
 extern void ctfdw_free_parsed(void *parsed);
 
@@ -118,6 +121,10 @@ typedef struct CtPrune
 	List	   *exprs;			/* every Expr above, for fdw_exprs */
 } CtPrune;
 
+/* LookupEvents attributes, most selective first */
+#define CT_NUM_ATTRS 8
+extern const char *const ctfdw_attr_keys[CT_NUM_ATTRS];
+
 typedef struct CtWindow
 {
 	bool		has_lower;
@@ -129,10 +136,12 @@ typedef struct CtWindow
 	List	   *regions;
 	bool		accounts_pushed;
 	bool		regions_pushed;
+	List	   *attr_values[CT_NUM_ATTRS];	/* LookupEvents attribute values */
+	bool		attr_pushed[CT_NUM_ATTRS];
 } CtWindow;
 
 extern void ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
-								 List **fdw_exprs, List **prune_private);
+								 bool lookup, List **fdw_exprs, List **prune_private);
 extern void ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 							  CtWindow *w);
 
@@ -163,6 +172,27 @@ extern void ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **line
 extern Size ctfdw_shared_size(void);
 extern void ctfdw_shared_init(CtShared *sh);
 extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
+
+extern void ctfdw_fail_request(void *req, const char *what);
+
+/* in lookup.c */
+typedef struct CtLookupScan CtLookupScan;
+typedef struct CtLookupStats
+{
+	int64		calls;
+	int64		pages;
+	int64		throttled;
+	int64		retries;
+	int64		events;
+} CtLookupStats;
+
+extern CtLookupScan *ctfdw_lookup_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);
+extern bool ctfdw_lookup_next(CtLookupScan *scan, const char **rec, size_t *len,
+							  void **resources);
+extern void ctfdw_lookup_rescan(CtLookupScan *scan);
+extern void ctfdw_lookup_end(CtLookupScan *scan);
+extern CtLookupStats *ctfdw_lookup_stats(CtLookupScan *scan);
+extern void ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines);
 
 /* in cloudtrail_fdw.c */
 extern void ctfdw_install_host(void);

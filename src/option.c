@@ -94,6 +94,8 @@ static const CtOption ct_options[] = {
 	{"max_delivery_delay", ForeignTableRelationId, OPT_INTERVAL},
 	{"max_concurrency", ForeignTableRelationId, OPT_INT, 0, NULL, 1, 256},
 	{"on_error", ForeignTableRelationId, OPT_ENUM, 0, "error|skip"},
+	{"event_category", ForeignTableRelationId, OPT_ENUM, 0, "management|insight"},
+	{"lookup_max_wait", ForeignTableRelationId, OPT_INTERVAL},
 
 	/* column */
 	{"path", AttributeRelationId, OPT_PATH},
@@ -481,10 +483,23 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("a cloudtrail_fdw foreign table needs option \"bucket\", option \"directory\", or source 'lookup_events'")));
-		if (lookup)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("source 'lookup_events' is not supported by this version of cloudtrail_fdw")));
+		foreach(lc, options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+			static const char *const trail_only[] = {"prefix", "organization_id", "account_ids",
+				"event_files", "max_delivery_delay", "max_concurrency", "on_error", NULL};
+			static const char *const lookup_only[] = {"event_category", "lookup_max_wait", NULL};
+			const char *const *other = lookup ? trail_only : lookup_only;
+
+			for (int i = 0; other[i]; i++)
+				if (strcmp(def->defname, other[i]) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+							 errmsg("option \"%s\" does not apply to %s", def->defname,
+									lookup ? "source 'lookup_events'" : "a trail table"),
+							 lookup ? errhint("Event-history tables take the options regions, event_category and lookup_max_wait.") :
+							 errhint("Option \"%s\" belongs to tables with source 'lookup_events'.", def->defname)));
+		}
 	}
 	if (catalog == UserMappingRelationId)
 	{
@@ -535,6 +550,7 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	opts->source = CT_SOURCE_S3;
 	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
 	opts->max_concurrency = 32;
+	opts->lookup_max_wait = 60 * USECS_PER_SEC;
 
 	options = list_concat(options, server->options);
 	options = list_concat(options, table->options);
@@ -599,5 +615,9 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->max_concurrency = atoi(defGetString(def));
 		else if (strcmp(n, "on_error") == 0)
 			opts->on_error_skip = strcmp(defGetString(def), "skip") == 0;
+		else if (strcmp(n, "event_category") == 0)
+			opts->insight = strcmp(defGetString(def), "insight") == 0;
+		else if (strcmp(n, "lookup_max_wait") == 0)
+			opts->lookup_max_wait = interval_usecs(n, defGetString(def));
 	}
 }

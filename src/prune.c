@@ -31,6 +31,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -44,8 +45,69 @@ typedef enum PruneKind
 {
 	PRUNE_TIME,
 	PRUNE_ACCOUNT,
-	PRUNE_REGION
+	PRUNE_REGION,
+	PRUNE_ATTR = 10				/* + index into ctfdw_attr_keys */
 } PruneKind;
+
+const char *const ctfdw_attr_keys[CT_NUM_ATTRS] = {
+	"EventId", "AccessKeyId", "ResourceName", "Username",
+	"EventName", "ResourceType", "EventSource", "ReadOnly"
+};
+
+/* The LookupEvents attribute a column of an event-history table stands for. */
+static int
+lookup_attr(CtColumn *col)
+{
+	if (col->kind == CT_COL_RESOURCE_NAMES)
+		return 2;
+	if (col->kind == CT_COL_RESOURCE_TYPES)
+		return 5;
+	if (col->kind == CT_COL_USERNAME)
+		return 3;
+	if (col->kind != CT_COL_PATH)
+		return -1;
+	if (col->npath == 2 && strcmp(col->path[0], "userIdentity") == 0 &&
+		strcmp(col->path[1], "accessKeyId") == 0)
+		return 1;
+	if (col->npath != 1)
+		return -1;
+	if (strcmp(col->path[0], "eventID") == 0)
+		return 0;
+	if (strcmp(col->path[0], "eventName") == 0)
+		return 4;
+	if (strcmp(col->path[0], "eventSource") == 0)
+		return 6;
+	if (strcmp(col->path[0], "readOnly") == 0 && col->typid == BOOLOID)
+		return 7;
+	return -1;
+}
+
+static CtColumn *
+find_column(List *columns, AttrNumber attno)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+		if (((CtColumn *) lfirst(lc))->attnum == attno)
+			return lfirst(lc);
+	return NULL;
+}
+
+/* A built-in "=" whose operands both have the column's type. */
+static bool
+is_equality(Oid opno, Oid type)
+{
+	Oid			left,
+				right;
+	char	   *name;
+
+	op_input_types(opno, &left, &right);
+	if (left != type || right != type)
+		return false;
+	name = get_opname(opno);
+	return name && strcmp(name, "=") == 0 &&
+		get_func_namespace(get_opcode(opno)) == PG_CATALOG_NAMESPACE;
+}
 
 /* Which pruning a column serves, if any. */
 static int
@@ -134,7 +196,7 @@ add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
  */
 void
 ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
-					 List **fdw_exprs, List **prune_private)
+					 bool lookup, List **fdw_exprs, List **prune_private)
 {
 	ListCell   *lc;
 
@@ -146,6 +208,18 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 		Node	   *clause = (Node *) ri->clause;
 		AttrNumber	attno;
 
+		/* read_only, NOT read_only */
+		if (lookup && (IsA(clause, Var) || is_notclause(clause)))
+		{
+			Node	   *v = IsA(clause, Var) ? clause : (Node *) get_notclausearg((Expr *) clause);
+			CtColumn   *col;
+
+			if (is_our_var(v, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+				lookup_attr(col) == 7)
+				add_bound(fdw_exprs, prune_private, PRUNE_ATTR + 7, 0,
+						  (Expr *) makeBoolConst(IsA(clause, Var), false));
+			continue;
+		}
 		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
 		{
 			OpExpr	   *op = (OpExpr *) clause;
@@ -166,6 +240,18 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 			}
 			if (!is_runtime_constant(r))
 				continue;
+			if (lookup)
+			{
+				CtColumn   *col = find_column(columns, attno);
+				int			a = col ? lookup_attr(col) : -1;
+
+				if (a >= 0 && col->kind != CT_COL_RESOURCE_NAMES && col->kind != CT_COL_RESOURCE_TYPES &&
+					is_equality(op->opno, col->typid))
+				{
+					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + a, 0, (Expr *) r);
+					continue;
+				}
+			}
 			role = column_role(columns, attno);
 			if (role == PRUNE_TIME)
 			{
@@ -183,6 +269,29 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
 			Node	   *r = lsecond(sa->args);
 			int			role;
+
+			if (lookup && sa->useOr)
+			{
+				CtColumn   *col;
+				Node	   *l = linitial(sa->args);
+
+				/* 'x' = ANY(resource_names) */
+				if (is_our_var(r, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+					(col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES) &&
+					is_runtime_constant(l) && exprType(l) == TEXTOID && sa->opno == TextEqualOperator)
+				{
+					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 0, (Expr *) l);
+					continue;
+				}
+				/* event_name IN ('a', 'b') */
+				if (is_our_var(l, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+					lookup_attr(col) >= 0 && is_runtime_constant(r) &&
+					is_equality(sa->opno, col->typid))
+				{
+					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 1, (Expr *) r);
+					continue;
+				}
+			}
 
 			if (!sa->useOr || sa->opno != TextEqualOperator ||
 				!is_our_var(linitial(sa->args), baserel->relid, &attno) ||
@@ -218,24 +327,45 @@ restrict_to(List *current, bool have_current, List *values)
 	return out;
 }
 
+/*
+ * The values of a pushed-down qual as strings: one, or the elements of an
+ * array.  Booleans become "true"/"false", as LookupEvents wants them.
+ */
+static char *
+value_text(Datum d, Oid type)
+{
+	Oid			out;
+	bool		varlena;
+
+	if (type == BOOLOID)
+		return pstrdup(DatumGetBool(d) ? "true" : "false");
+	getTypeOutputInfo(type, &out, &varlena);
+	return OidOutputFunctionCall(out, d);
+}
+
 static List *
-text_values(Datum d, bool array)
+text_values(Datum d, bool array, Oid type)
 {
 	List	   *out = NIL;
 
 	if (!array)
-		return list_make1(TextDatumGetCString(d));
+		return list_make1(value_text(d, type));
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Oid			elemtype = ARR_ELEMTYPE(arr);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
 
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign, &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
 			if (!nulls[i])
 			{
-				char	   *v = TextDatumGetCString(elems[i]);
+				char	   *v = value_text(elems[i], elemtype);
 				ListCell   *lc;
 				bool		dup = false;
 
@@ -294,17 +424,29 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 		}
 		else if (kind == PRUNE_ACCOUNT)
 		{
-			w->accounts = restrict_to(w->accounts, w->accounts_pushed, text_values(d, strategy == 1));
+			w->accounts = restrict_to(w->accounts, w->accounts_pushed, text_values(d, strategy == 1, TEXTOID));
 			w->accounts_pushed = true;
+		}
+		else if (kind == PRUNE_REGION)
+		{
+			w->regions = restrict_to(w->regions, w->regions_pushed, text_values(d, strategy == 1, TEXTOID));
+			w->regions_pushed = true;
 		}
 		else
 		{
-			w->regions = restrict_to(w->regions, w->regions_pushed, text_values(d, strategy == 1));
-			w->regions_pushed = true;
+			int			a = kind - PRUNE_ATTR;
+			Oid			type = exprType((Node *) es->expr);
+
+			w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a],
+											text_values(d, strategy == 1, type));
+			w->attr_pushed[a] = true;
 		}
 	}
 	if (w->has_lower && w->has_upper && w->lower > w->upper)
 		w->empty = true;
 	if ((w->accounts_pushed && w->accounts == NIL) || (w->regions_pushed && w->regions == NIL))
 		w->empty = true;
+	for (int a = 0; a < CT_NUM_ATTRS; a++)
+		if (w->attr_pushed[a] && w->attr_values[a] == NIL)
+			w->empty = true;
 }

@@ -236,9 +236,10 @@ scan_cleanup(void *arg)
  * Report a failed request as an ERROR.  The request is freed first: what
  * the message needs is copied out of it.
  */
-static void
-fail_request(CtS3Scan *s, CtHttpReq *req, const char *what)
+void
+ctfdw_fail_request(void *request, const char *what)
 {
+	CtHttpReq  *req = request;
 	CtAwsError e;
 	long		status = req->status;
 	char	   *curl_error = req->curl_code ? pstrdup(req->curl_error) : NULL;
@@ -952,7 +953,7 @@ list_done(CtS3Scan *s, ListStream *st, CtHttpReq *req)
 		ct_http_free(req);
 		return;
 	}
-	fail_request(s, req, psprintf("list bucket \"%s\" prefix \"%s\"",
+	ctfdw_fail_request(req, psprintf("list bucket \"%s\" prefix \"%s\"",
 								  s->opts->bucket, st->prefix));
 }
 
@@ -1079,7 +1080,7 @@ object_done(CtS3Scan *s, ObjState *o, CtHttpReq *req)
 		ct_http_free(req);
 		return;
 	}
-	fail_request(s, req, psprintf("read object \"%s\" from bucket \"%s\"",
+	ctfdw_fail_request(req, psprintf("read object \"%s\" from bucket \"%s\"",
 								  o->key, s->opts->bucket));
 }
 

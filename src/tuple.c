@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -76,20 +77,41 @@ static const struct
 	{"insight_details", "jsonb", "insightDetails"},
 	{"addendum", "jsonb", "addendum"},
 	{"record", "jsonb", ""},
-	{"log_file", "text", ""},
+	{"log_file", "text", ""},	/* trail tables only */
+	{"resource_types", "text[]", ""},	/* event-history tables only */
+	{"resource_names", "text[]", ""},
 	{NULL}
 };
+
+/* Is standard column i one a table of this kind has? */
+static bool
+column_applies(int i, bool lookup)
+{
+	if (strcmp(standard[i].name, "log_file") == 0)
+		return !lookup;
+	if (strncmp(standard[i].name, "resource_", 9) == 0 && strcmp(standard[i].name, "resources") != 0)
+		return lookup;
+	return true;
+}
 
 /* the column being converted, for error context */
 const CtColumn *ctfdw_current_column;
 
-/* Name and type of the i-th standard column, for IMPORT FOREIGN SCHEMA. */
+/* Name and type of the i-th standard column of a table kind, for IMPORT. */
 const char *
-ctfdw_standard_column(int i, const char **type)
+ctfdw_standard_column(int i, bool lookup, const char **type)
 {
-	if (standard[i].name && type)
-		*type = standard[i].type;
-	return standard[i].name;
+	for (int j = 0; standard[j].name; j++)
+	{
+		if (!column_applies(j, lookup))
+			continue;
+		if (i-- == 0)
+		{
+			*type = standard[j].type;
+			return standard[j].name;
+		}
+	}
+	return NULL;
 }
 
 const char *
@@ -141,7 +163,7 @@ set_path(CtColumn *col, const char *path)
  * An attribute with neither a standard name nor a path option is an error.
  */
 List *
-ctfdw_columns(Relation rel, bool *needs_parse)
+ctfdw_columns(Relation rel, bool lookup)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *out = NIL;
@@ -179,6 +201,13 @@ ctfdw_columns(Relation rel, bool *needs_parse)
 		{
 			const char *std = ctfdw_standard_path(col->name);
 
+			for (int j = 0; std && standard[j].name; j++)
+				if (strcmp(standard[j].name, col->name) == 0 && !column_applies(j, lookup))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+							 errmsg("column \"%s\" of foreign table \"%s\" is only available in %s",
+									col->name, RelationGetRelationName(rel),
+									lookup ? "trail tables" : "event-history tables (source 'lookup_events')")));
 			if (std == NULL)
 			{
 				const char *near = ctfdw_closest_column(col->name);
@@ -196,6 +225,10 @@ ctfdw_columns(Relation rel, bool *needs_parse)
 				col->kind = CT_COL_RECORD;
 			else if (strcmp(col->name, "log_file") == 0)
 				col->kind = CT_COL_LOG_FILE;
+			else if (strcmp(col->name, "resource_types") == 0)
+				col->kind = CT_COL_RESOURCE_TYPES;
+			else if (strcmp(col->name, "resource_names") == 0)
+				col->kind = CT_COL_RESOURCE_NAMES;
 			else
 			{
 				col->kind = CT_COL_PATH;
@@ -204,8 +237,6 @@ ctfdw_columns(Relation rel, bool *needs_parse)
 		}
 		out = lappend(out, col);
 	}
-	if (needs_parse)
-		*needs_parse = true;
 	return out;
 }
 
@@ -240,9 +271,37 @@ ctfdw_free_parsed(void *parsed)
  * Fill the slot from one record.  Attributes not in "needed" are NULL.
  * "parsed" is the json-c object of the record, or NULL if no column needs it.
  */
+/*
+ * resource_types / resource_names: one element per entry of LookupEvents'
+ * Resources, NULL where the API gave none (ResourceType may be null).
+ */
+static Datum
+resource_array(CtJson *resources, const char *member)
+{
+	int			n = ct_json_array_length(resources);
+	Datum	   *elems = palloc0(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc0(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *v = ct_json_string(ct_json_array_get(resources, i), member);
+
+		nulls[i] = v == NULL;
+		if (v)
+			elems[i] = CStringGetTextDatum(v);
+	}
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false,
+											  TYPALIGN_INT));
+}
+
 void
 ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
-				  const char *rec, size_t len, void *parsed, const char *log_file)
+				  const char *rec, size_t len, void *parsed, const char *log_file,
+				  void *api_resources)
 {
 	ListCell   *lc;
 	CtJson	   *obj = parsed;
@@ -270,6 +329,16 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 			case CT_COL_USERNAME:
 				text = ct_json_username(obj);
 				break;
+			case CT_COL_RESOURCE_TYPES:
+			case CT_COL_RESOURCE_NAMES:
+				if (col->typid != TEXTARRAYOID)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+							 errmsg("column \"%s\" must be of type text[]", col->name)));
+				slot->tts_values[i] = resource_array(api_resources, col->kind == CT_COL_RESOURCE_TYPES ?
+													 "ResourceType" : "ResourceName");
+				slot->tts_isnull[i] = false;
+				continue;
 			case CT_COL_PATH:
 				{
 					CtJson	   *v = ct_json_path(obj, col->path, col->npath);

@@ -30,5 +30,7 @@ extern bool ct_json_is_null(const CtJson *v);
 extern const char *ct_json_text(CtJson *v, bool as_json, size_t *len);
 extern const char *ct_json_string(CtJson *obj, const char *name);
 extern const char *ct_json_username(CtJson *rec);
+extern int	ct_json_array_length(CtJson *arr);
+extern CtJson *ct_json_array_get(CtJson *arr, int i);
 
 #endif							/* CT_JSON_H */

@@ -145,3 +145,17 @@ ct_json_username(CtJson *rec)
 		return ct_json_string(ui, "invokedBy");
 	return NULL;
 }
+
+int
+ct_json_array_length(CtJson *arr)
+{
+	if (!arr || !json_object_is_type(J(arr), json_type_array))
+		return 0;
+	return (int) json_object_array_length(J(arr));
+}
+
+CtJson *
+ct_json_array_get(CtJson *arr, int i)
+{
+	return (CtJson *) json_object_array_get_idx(J(arr), (size_t) i);
+}

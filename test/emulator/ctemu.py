@@ -816,7 +816,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.faults.append(f)
             elif p == "reset":
                 st.faults, st.latency, st.log = [], 0.0, []
-                st.calls, st.now_offset, st.clock_skew = {}, 0.0, 0.0
+                st.calls, st.now_offset, st.clock_skew = {}, self.server.default_now_offset, 0.0
                 st.rate = self.server.default_rate
             elif p == "latency":
                 st.latency = float(body.get("ms", 0)) / 1000.0
@@ -915,6 +915,7 @@ def main(argv=None):
     p.add_argument("--rate", type=int, default=2, help="LookupEvents calls per second per account and region (0: unlimited)")
     p.add_argument("--bucket-region", action="append", default=[], metavar="BUCKET=REGION")
     p.add_argument("--imds-duration", type=int, default=6 * 3600)
+    p.add_argument("--lookup-now", help="the 'now' of LookupEvents' 90-day window (ISO-8601); default: the clock")
     p.add_argument("--pidfile")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args(argv)
@@ -924,6 +925,9 @@ def main(argv=None):
     srv.default_rate = a.rate
     srv.verbose = a.verbose
     srv.imds_duration = a.imds_duration
+    if a.lookup_now:
+        srv.state.now_offset = parse_time(a.lookup_now) - now_epoch()
+    srv.default_now_offset = srv.state.now_offset
     if a.pidfile:
         with open(a.pidfile, "w") as f:
             f.write(str(os.getpid()))

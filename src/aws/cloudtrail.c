@@ -1,0 +1,211 @@
+/*-------------------------------------------------------------------------
+ *
+ * cloudtrail.c
+ *		CloudTrail's JSON 1.1 API: POST / with X-Amz-Target, SigV4-signed.
+ *
+ * Timestamps go out as integer epoch seconds, as the AWS SDKs send them,
+ * and come back as JSON numbers in any form (1424476529, 1424476529.0,
+ * 1.4244765E9).
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/aws/cloudtrail.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "ct_cloudtrail.h"
+
+#define J(x) ((json_object *) (x))
+
+char *
+ct_lookup_body(const CtLookupParams *p)
+{
+	json_object *o = json_object_new_object();
+	char	   *out;
+
+	if (!o)
+		return NULL;
+	if (p->attr_key)
+	{
+		json_object *arr = json_object_new_array();
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "AttributeKey", json_object_new_string(p->attr_key));
+		json_object_object_add(a, "AttributeValue", json_object_new_string(p->attr_value));
+		json_object_array_add(arr, a);
+		json_object_object_add(o, "LookupAttributes", arr);
+	}
+	if (p->has_start)
+		json_object_object_add(o, "StartTime", json_object_new_int64(p->start));
+	if (p->has_end)
+		json_object_object_add(o, "EndTime", json_object_new_int64(p->end));
+	if (p->insight)
+		json_object_object_add(o, "EventCategory", json_object_new_string("insight"));
+	json_object_object_add(o, "MaxResults", json_object_new_int(p->max_results));
+	if (p->next_token)
+		json_object_object_add(o, "NextToken", json_object_new_string(p->next_token));
+	out = ct_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+												   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+static void
+add_line(CtPrepared *p, const char *name, const char *value)
+{
+	CtBuf		b = CT_BUF_INIT;
+
+	ct_buf_printf(&b, "%s: %s", name, value);
+	p->headers[p->nheaders++] = b.data;
+}
+
+bool
+ct_json_api_prepare(CtPrepared *out, const CtEndpoint *ep, const char *target,
+					const char *body, const char *region, const CtCredentials *cred,
+					long long now)
+{
+	CtBuf		host = CT_BUF_INIT,
+				path = CT_BUF_INIT,
+				authz = CT_BUF_INIT;
+	char		amzdate[17],
+				phash[65];
+	CtHeader	h[5];
+	int			nh = 0;
+	CtSignRequest r;
+	bool		ok;
+	const char *ctype = "application/x-amz-json-1.1";
+
+	memset(out, 0, sizeof(*out));
+	ct_buf_puts(&host, ep->host);
+	if (ep->port && !((ep->port == 443 && strcmp(ep->scheme, "https") == 0) ||
+					  (ep->port == 80 && strcmp(ep->scheme, "http") == 0)))
+		ct_buf_printf(&host, ":%d", ep->port);
+	ct_buf_puts(&path, ep->base_path && *ep->base_path ? ep->base_path : "");
+	ct_buf_putc(&path, '/');
+	ct_amz_date(amzdate, now);
+	ct_sha256_hex(phash, body, strlen(body));
+	h[nh++] = (CtHeader)
+	{
+		"content-type", ctype
+	};
+	h[nh++] = (CtHeader)
+	{
+		"host", host.data
+	};
+	h[nh++] = (CtHeader)
+	{
+		"x-amz-date", amzdate
+	};
+	h[nh++] = (CtHeader)
+	{
+		"x-amz-target", target
+	};
+	if (cred->session_token)
+		h[nh++] = (CtHeader)
+	{
+		"x-amz-security-token", cred->session_token
+	};
+	r = (CtSignRequest)
+	{
+		"POST", path.data, "", h, nh, phash, region, "cloudtrail", amzdate, false
+	};
+	ct_sigv4_authorization(&authz, cred, &r);
+	ct_buf_printf(&out->url, "%s://%s%s", ep->scheme, host.data, path.data);
+	add_line(out, "Content-Type", ctype);
+	add_line(out, "X-Amz-Date", amzdate);
+	add_line(out, "X-Amz-Target", target);
+	if (cred->session_token)
+		add_line(out, "X-Amz-Security-Token", cred->session_token);
+	add_line(out, "Authorization", authz.data ? authz.data : "");
+	ok = !(host.failed || path.failed || authz.failed || out->url.failed);
+	for (int i = 0; i < out->nheaders; i++)
+		ok = ok && out->headers[i] != NULL;
+	ct_buf_free(&host);
+	ct_buf_free(&path);
+	ct_buf_free(&authz);
+	return ok;
+}
+
+void
+ct_lookup_free(CtLookupPage *page)
+{
+	if (page->doc)
+		json_object_put(J(page->doc));
+	free(page->events);
+	memset(page, 0, sizeof(*page));
+}
+
+bool
+ct_lookup_parse(const char *body, size_t len, CtLookupPage *page, char *err, size_t errlen)
+{
+	json_object *doc,
+			   *events,
+			   *v;
+	size_t		n;
+
+	memset(page, 0, sizeof(*page));
+	doc = (json_object *) ct_json_parse(body, len, err, errlen);
+	if (!doc)
+		return false;
+	page->doc = (CtJson *) doc;
+	if (!json_object_object_get_ex(doc, "Events", &events) ||
+		!json_object_is_type(events, json_type_array))
+	{
+		snprintf(err, errlen, "reply has no Events array");
+		ct_lookup_free(page);
+		return false;
+	}
+	if (json_object_object_get_ex(doc, "NextToken", &v) && json_object_is_type(v, json_type_string) &&
+		json_object_get_string_len(v) > 0)
+		page->next_token = json_object_get_string(v);
+	n = json_object_array_length(events);
+	page->events = calloc(n ? n : 1, sizeof(CtLookupEvent));
+	if (!page->events)
+	{
+		snprintf(err, errlen, "out of memory");
+		ct_lookup_free(page);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		json_object *e = json_object_array_get_idx(events, i);
+		CtLookupEvent *ev = &page->events[i];
+
+		if (!json_object_is_type(e, json_type_object))
+		{
+			snprintf(err, errlen, "event %zu of the reply is not an object", i + 1);
+			ct_lookup_free(page);
+			return false;
+		}
+		if (!json_object_object_get_ex(e, "EventTime", &v) ||
+			!(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		{
+			snprintf(err, errlen, "event %zu of the reply has no numeric EventTime", i + 1);
+			ct_lookup_free(page);
+			return false;
+		}
+		ev->event_time = json_object_get_double(v);
+		if (!json_object_object_get_ex(e, "CloudTrailEvent", &v) ||
+			!json_object_is_type(v, json_type_string))
+		{
+			snprintf(err, errlen, "event %zu of the reply has no CloudTrailEvent string", i + 1);
+			ct_lookup_free(page);
+			return false;
+		}
+		ev->cloudtrail_event = json_object_get_string(v);
+		ev->cloudtrail_event_len = (size_t) json_object_get_string_len(v);
+		if (json_object_object_get_ex(e, "EventId", &v) && json_object_is_type(v, json_type_string))
+			ev->event_id = json_object_get_string(v);
+		if (json_object_object_get_ex(e, "Resources", &v) && json_object_is_type(v, json_type_array))
+			ev->resources = (CtJson *) v;
+	}
+	page->nevents = (int) n;
+	return true;
+}
