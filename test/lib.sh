@@ -6,6 +6,7 @@
 # not run as root).
 
 set -euo pipefail
+EMU_ARGS=()
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${CT_SHARED:-$(cd "$TOP/.." && pwd)/shared}
@@ -59,13 +60,14 @@ free_port() {
 }
 
 # start_emulator DATA_DIR [generator args...]: sets EMU_PORT, EMU_PID
+# (emulator arguments, if any, in the array EMU_ARGS)
 start_emulator() {
 	local data=$1; shift
 	"${AS[@]}" $PYTHON "$TOP/test/emulator/gentrail.py" --data "$data" \
 		--records "$SHARED/data/real-cloudtrail/records.ndjson" "$@" >"$WORK/trail.json"
 	EMU_PORT=$(free_port)
 	"${AS[@]}" $PYTHON "$TOP/test/emulator/ctemu.py" --data "$data" --port "$EMU_PORT" \
-		--pidfile "$WORK/emu.pid" >"$WORK/emu.log" 2>&1 &
+		--pidfile "$WORK/emu.pid" "${EMU_ARGS[@]}" >"$WORK/emu.log" 2>&1 &
 	$PYTHON - "$EMU_PORT" <<'PY'
 import sys, time, urllib.request
 for _ in range(100):

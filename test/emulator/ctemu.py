@@ -252,6 +252,9 @@ class Handler(BaseHTTPRequestHandler):
             if self.st.latency:
                 time.sleep(self.st.latency)
             fault = self.take_fault()
+            if fault and fault["kind"] == "body":
+                self.send(200, fault["body"], ctype=fault.get("content_type", "application/x-amz-json-1.1"))
+                return
             if fault and fault["kind"] == "stall":
                 time.sleep(fault.get("seconds", 5))
                 fault = None
@@ -264,6 +267,11 @@ class Handler(BaseHTTPRequestHandler):
             self.error(service, e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception:                       # a bug here: answer as AWS would
+            import traceback
+            traceback.print_exc()
+            self.error(self.info.get("service"),
+                       AwsError(500, "InternalFailure", "internal error in the emulator"))
         finally:
             if "status" in self.info or "dropped" in self.info:
                 with self.st.lock:
@@ -314,6 +322,9 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             for f in self.st.faults:
                 if f["remaining"] > 0 and fault_matches(f, self.info):
+                    if f.get("skip", 0) > 0:       # let the first N through
+                        f["skip"] -= 1
+                        continue
                     f["remaining"] -= 1
                     self.info["fault"] = f["kind"]
                     return f
@@ -867,11 +878,17 @@ def attr_match(e, attrs):
             return False
         if k == "AccessKeyId" and ui.get("accessKeyId") != v:
             return False
-        if k == "ResourceName" and v not in [r.get("ARN") for r in e.get("resources") or []]:
+        if k == "ResourceName" and v not in [r.get("ARN") for r in resources_of(e)]:
             return False
-        if k == "ResourceType" and v not in [r.get("type") for r in e.get("resources") or []]:
+        if k == "ResourceType" and v not in [r.get("type") for r in resources_of(e)]:
             return False
     return True
+
+
+def resources_of(e):
+    """The record's resources that are objects (some real records hold strings)."""
+    r = e.get("resources")
+    return [x for x in r if isinstance(x, dict)] if isinstance(r, list) else []
 
 
 def api_username(e):
@@ -898,7 +915,7 @@ def api_event(e):
     if u:
         ev["Username"] = u
     ev["Resources"] = [{"ResourceType": r.get("type"), "ResourceName": r.get("ARN") or r.get("ARNPrefix")}
-                       for r in e.get("resources") or []]
+                       for r in resources_of(e)]
     return {k: v for k, v in ev.items() if v is not None}
 
 

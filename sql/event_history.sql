@@ -1,0 +1,63 @@
+--
+-- Event-history table: LookupEvents through the emulator
+--
+-- The emulator's LookupEvents "now" is 2026-11-20 00:00 UTC (test/run), the
+-- end of the generated trail, so the 90-day window holds all of it.
+\getenv port CTEMU_PORT
+\set endpoint 'http://127.0.0.1:' :port
+SET timezone = 'UTC';
+CREATE EXTENSION cloudtrail_fdw;
+CREATE SERVER emu FOREIGN DATA WRAPPER cloudtrail_fdw
+  OPTIONS (region 'us-east-1', endpoint :'endpoint', s3_endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER emu
+  OPTIONS (access_key_id 'AKIACTFDWEXAMPLE1111',
+           secret_access_key 'ctfdwSecret1111/EXAMPLEKEY+aaaaaaaaaaaaaaa');
+
+-- options of event-history tables
+CREATE FOREIGN TABLE h_bad (event_id uuid) SERVER emu OPTIONS (source 'lookup_events', prefix 'p');  -- ERROR
+CREATE FOREIGN TABLE h_bad (event_id uuid) SERVER emu OPTIONS (source 'lookup_events', event_category 'data');  -- ERROR
+CREATE FOREIGN TABLE h_bad (event_id uuid) SERVER emu OPTIONS (bucket 'bkt', event_category 'insight');  -- ERROR
+CREATE FOREIGN TABLE h_bad (log_file text) SERVER emu OPTIONS (source 'lookup_events');
+SELECT * FROM h_bad;  -- ERROR, trail tables only
+DROP FOREIGN TABLE h_bad;
+
+-- IMPORT creates event_history always, trail_events with a bucket
+CREATE SCHEMA ct;
+IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO ct
+  OPTIONS (bucket 'trail-bucket', regions 'us-east-1,eu-west-1', lookup_max_wait '30 seconds');
+\det+ ct.*
+
+-- ===================================================================
+-- what is sent, as EXPLAIN shows it
+-- ===================================================================
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history;
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history
+ WHERE event_name = 'ConsoleLogin' AND username = 'root' AND aws_region = 'eu-west-1'
+   AND event_time >= '2026-11-18' AND event_time < '2026-11-19';
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history
+ WHERE event_source IN ('iam.amazonaws.com', 's3.amazonaws.com') AND read_only;
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history
+ WHERE 'arn:aws:s3:::bucket' = ANY(resource_names) AND event_id = '3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f';
+EXPLAIN (COSTS OFF) SELECT event_time FROM ct.event_history WHERE aws_region = 'us-east-1'
+ ORDER BY event_time DESC LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_name = 'a' AND event_name = 'b';
+
+-- ===================================================================
+-- results
+-- ===================================================================
+SELECT aws_region, count(*), min(event_time), max(event_time)
+  FROM ct.event_history GROUP BY 1 ORDER BY 1;
+-- every history event is a management event of the trail, with the same columns
+SELECT count(*) AS in_history,
+       count(*) FILTER (WHERE EXISTS (
+         SELECT 1 FROM ct.trail_events t
+          WHERE t.event_id = h.event_id AND t.record = h.record
+            AND t.username IS NOT DISTINCT FROM h.username)) AS same_in_trail
+  FROM ct.event_history h;
+SELECT event_time, event_name, username, aws_region
+  FROM ct.event_history WHERE aws_region = 'us-east-1'
+ ORDER BY event_time DESC LIMIT 5;
+SELECT event_name, count(*) FROM ct.event_history
+ WHERE event_name IN ('ConsoleLogin', 'AssumeRole', 'CreateUser') GROUP BY 1 ORDER BY 1;
+
+DROP EXTENSION cloudtrail_fdw CASCADE;
