@@ -174,6 +174,7 @@ extern void ctfdw_shared_init(CtShared *sh);
 extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
 
 extern void ctfdw_fail_request(void *req, const char *what);
+extern int64 ctfdw_backoff_ms(int attempt, int64 base, int64 cap);
 
 /* in lookup.c */
 typedef struct CtLookupScan CtLookupScan;

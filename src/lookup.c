@@ -29,7 +29,6 @@
 
 #include <math.h>
 
-#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -392,14 +391,6 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	s->stats.calls++;
 }
 
-static int64
-backoff_ms(int attempt)
-{
-	int64		d = Min((int64) THROTTLE_BASE_MS << Min(attempt, 10), THROTTLE_CAP_MS);
-
-	return d / 2 + (int64) (pg_prng_double(&pg_global_prng_state) * (d / 2));
-}
-
 static void
 call_done(CtLookupScan *s, LkStream *st, CtHttpReq *req)
 {
@@ -441,7 +432,7 @@ call_done(CtLookupScan *s, LkStream *st, CtHttpReq *req)
 	}
 	if (ct_http_retryable(req, e.code))
 	{
-		int64		wait = backoff_ms(st->attempts++);
+		int64		wait = ctfdw_backoff_ms(st->attempts++, THROTTLE_BASE_MS, THROTTLE_CAP_MS);
 
 		if (strcmp(e.code, "ThrottlingException") == 0)
 			s->stats.throttled++;

@@ -162,14 +162,22 @@ now_ms(void)
 	return GetCurrentTimestamp() / 1000;
 }
 
+/*
+ * Exponential backoff with "equal jitter": between half and all of
+ * base * 2^attempt, capped.
+ */
+int64
+ctfdw_backoff_ms(int attempt, int64 base, int64 cap)
+{
+	int64		d = Min(base << Min(attempt, 10), cap);
+
+	return d / 2 + (int64) (pg_prng_double(&pg_global_prng_state) * (d / 2));
+}
+
 static int64
 backoff_ms(int attempt)
 {
-	int64		d = BACKOFF_BASE_MS << Min(attempt, 10);
-
-	d = Min(d, BACKOFF_CAP_MS);
-	/* "equal jitter": between half and all of the exponential delay */
-	return d / 2 + (int64) (pg_prng_double(&pg_global_prng_state) * (d / 2));
+	return ctfdw_backoff_ms(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 }
 
 static int64

@@ -57,15 +57,6 @@ ct_lookup_body(const CtLookupParams *p)
 	return out;
 }
 
-static void
-add_line(CtPrepared *p, const char *name, const char *value)
-{
-	CtBuf		b = CT_BUF_INIT;
-
-	ct_buf_printf(&b, "%s: %s", name, value);
-	p->headers[p->nheaders++] = b.data;
-}
-
 bool
 ct_json_api_prepare(CtPrepared *out, const CtEndpoint *ep, const char *target,
 					const char *body, const char *region, const CtCredentials *cred,
@@ -83,10 +74,7 @@ ct_json_api_prepare(CtPrepared *out, const CtEndpoint *ep, const char *target,
 	const char *ctype = "application/x-amz-json-1.1";
 
 	memset(out, 0, sizeof(*out));
-	ct_buf_puts(&host, ep->host);
-	if (ep->port && !((ep->port == 443 && strcmp(ep->scheme, "https") == 0) ||
-					  (ep->port == 80 && strcmp(ep->scheme, "http") == 0)))
-		ct_buf_printf(&host, ":%d", ep->port);
+	ct_endpoint_host(&host, ep, NULL);
 	ct_buf_puts(&path, ep->base_path && *ep->base_path ? ep->base_path : "");
 	ct_buf_putc(&path, '/');
 	ct_amz_date(amzdate, now);
@@ -118,15 +106,13 @@ ct_json_api_prepare(CtPrepared *out, const CtEndpoint *ep, const char *target,
 	};
 	ct_sigv4_authorization(&authz, cred, &r);
 	ct_buf_printf(&out->url, "%s://%s%s", ep->scheme, host.data, path.data);
-	add_line(out, "Content-Type", ctype);
-	add_line(out, "X-Amz-Date", amzdate);
-	add_line(out, "X-Amz-Target", target);
+	ct_prepared_header(out, "Content-Type", ctype);
+	ct_prepared_header(out, "X-Amz-Date", amzdate);
+	ct_prepared_header(out, "X-Amz-Target", target);
 	if (cred->session_token)
-		add_line(out, "X-Amz-Security-Token", cred->session_token);
-	add_line(out, "Authorization", authz.data ? authz.data : "");
-	ok = !(host.failed || path.failed || authz.failed || out->url.failed);
-	for (int i = 0; i < out->nheaders; i++)
-		ok = ok && out->headers[i] != NULL;
+		ct_prepared_header(out, "X-Amz-Security-Token", cred->session_token);
+	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
+	ok = !(host.failed || path.failed || authz.failed) && ct_prepared_ok(out);
 	ct_buf_free(&host);
 	ct_buf_free(&path);
 	ct_buf_free(&authz);

@@ -71,6 +71,9 @@ extern bool ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_ho
 						  const char *region, const CtCredentials *cred,
 						  long long now, const char *range);
 extern void ct_prepared_free(CtPrepared *p);
+extern void ct_prepared_header(CtPrepared *p, const char *name, const char *value);
+extern bool ct_prepared_ok(const CtPrepared *p);
+extern void ct_endpoint_host(CtBuf *out, const CtEndpoint *ep, const char *label);
 
 typedef struct CtS3Object
 {

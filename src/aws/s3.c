@@ -124,13 +124,36 @@ ct_prepared_free(CtPrepared *p)
 	p->nheaders = 0;
 }
 
-static void
-add_header(CtPrepared *p, const char *name, const char *value)
+void
+ct_prepared_header(CtPrepared *p, const char *name, const char *value)
 {
 	CtBuf		b = CT_BUF_INIT;
 
 	ct_buf_printf(&b, "%s: %s", name, value);
 	p->headers[p->nheaders++] = b.data;
+}
+
+bool
+ct_prepared_ok(const CtPrepared *p)
+{
+	if (p->url.failed || !p->url.data)
+		return false;
+	for (int i = 0; i < p->nheaders; i++)
+		if (p->headers[i] == NULL)
+			return false;
+	return true;
+}
+
+/* The Host header value: [label.]host[:port], the port only if not the default. */
+void
+ct_endpoint_host(CtBuf *out, const CtEndpoint *ep, const char *label)
+{
+	if (label)
+		ct_buf_printf(out, "%s.", label);
+	ct_buf_puts(out, ep->host);
+	if (ep->port && !((ep->port == 443 && strcmp(ep->scheme, "https") == 0) ||
+					  (ep->port == 80 && strcmp(ep->scheme, "http") == 0)))
+		ct_buf_printf(out, ":%d", ep->port);
 }
 
 /*
@@ -153,13 +176,7 @@ ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_host,
 	bool		ok;
 
 	memset(out, 0, sizeof(*out));
-	if (virtual_host)
-		ct_buf_printf(&host, "%s.%s", bucket, ep->host);
-	else
-		ct_buf_puts(&host, ep->host);
-	if (ep->port && !((ep->port == 443 && strcmp(ep->scheme, "https") == 0) ||
-					  (ep->port == 80 && strcmp(ep->scheme, "http") == 0)))
-		ct_buf_printf(&host, ":%d", ep->port);
+	ct_endpoint_host(&host, ep, virtual_host ? bucket : NULL);
 
 	ct_buf_puts(&path, ep->base_path ? ep->base_path : "");
 	if (!virtual_host)
@@ -203,17 +220,15 @@ ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_host,
 
 	ct_buf_printf(&out->url, "%s://%s%s%s%s", ep->scheme, host.data, path.data,
 				  query && *query ? "?" : "", query ? query : "");
-	add_header(out, "x-amz-content-sha256", CT_EMPTY_SHA256);
-	add_header(out, "x-amz-date", amzdate);
+	ct_prepared_header(out, "x-amz-content-sha256", CT_EMPTY_SHA256);
+	ct_prepared_header(out, "x-amz-date", amzdate);
 	if (range)
-		add_header(out, "Range", range);
+		ct_prepared_header(out, "Range", range);
 	if (cred->session_token)
-		add_header(out, "x-amz-security-token", cred->session_token);
-	add_header(out, "Authorization", authz.data ? authz.data : "");
+		ct_prepared_header(out, "x-amz-security-token", cred->session_token);
+	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
 	/* no Accept-Encoding: objects are gunzipped here, never by the HTTP layer */
-	ok = !(host.failed || path.failed || authz.failed || out->url.failed);
-	for (int i = 0; i < out->nheaders; i++)
-		ok = ok && out->headers[i] != NULL;
+	ok = !(host.failed || path.failed || authz.failed) && ct_prepared_ok(out);
 	ct_buf_free(&host);
 	ct_buf_free(&path);
 	ct_buf_free(&authz);
