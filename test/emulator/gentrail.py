@@ -114,7 +114,9 @@ class Trail:
         i = 0
         while i < len(events):
             t0 = dt.datetime.fromisoformat(events[i]["eventTime"].replace("Z", "+00:00"))
-            wend = t0.replace(second=0) + dt.timedelta(minutes=5 - t0.minute % 5)
+            m = a.delivery_minutes
+            wend = (t0.replace(minute=0, second=0) +
+                    dt.timedelta(minutes=(t0.minute // m + 1) * m))
             j = i
             while j < len(events) and events[j]["eventTime"] < iso(wend):
                 j += 1
@@ -265,6 +267,8 @@ def parser():
                    help="per account and region")
     p.add_argument("--records-per-file", default="1-20", help="N or MIN-MAX")
     p.add_argument("--end", default="", help="end of the generated period (UTC ISO); default now")
+    p.add_argument("--delivery-minutes", type=int, default=5,
+                   help="files are delivered every N minutes (CloudTrail: about 5)")
     p.add_argument("--late-fraction", type=float, default=0.01)
     p.add_argument("--duplicate-fraction", type=float, default=0.005)
     p.add_argument("--insights", type=int, default=2, help="Insights events per account and region")
