@@ -44,6 +44,7 @@
 
 #include "cloudtrail_fdw.h"
 #include "ct_host.h"
+#include "ct_rec.h"
 
 PG_MODULE_MAGIC;
 
@@ -67,7 +68,8 @@ typedef struct CtFdwScanState
 	MemoryContext temp_cxt;		/* per tuple */
 	CtS3Scan   *scan;			/* trail tables */
 	CtLookupScan *lookup;		/* event-history tables */
-	void	   *parsed;			/* json-c object of the current record */
+	CtRecIndex *index;			/* top-level members of the current record */
+	CtBuf		scratch;		/* malloc'd: freed by the scan context's callback */
 	const char *log_file;		/* for error context */
 	int64		recno;
 	int64		skipped_records;
@@ -283,15 +285,11 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 /* ---------------------------------------------------------------- execution */
 
 static void
-free_parsed(void *arg)
+free_scratch(void *arg)
 {
 	CtFdwScanState *st = arg;
 
-	if (st->parsed)
-	{
-		ctfdw_free_parsed(st->parsed);
-		st->parsed = NULL;
-	}
+	ct_buf_free(&st->scratch);
 }
 
 static void
@@ -342,9 +340,10 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	st->temp_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw temporary data",
 										 ALLOCSET_SMALL_SIZES);
 	cb = MemoryContextAllocZero(st->scan_cxt, sizeof(MemoryContextCallback));
-	cb->func = free_parsed;
+	cb->func = free_scratch;
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+	st->index = MemoryContextAlloc(st->scan_cxt, sizeof(CtRecIndex));
 	if (st->opts.source == CT_SOURCE_LOOKUP)
 		st->lookup = ctfdw_lookup_begin(&st->opts, &st->window, st->scan_cxt);
 	else
@@ -419,11 +418,9 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 		else if (!ctfdw_s3_next(st->scan, &rec, &len, &st->log_file, &st->recno))
 			break;
 		MemoryContextSwitchTo(st->temp_cxt);
-		free_parsed(st);
 		if (st->needs_parse)
 		{
-			st->parsed = ctfdw_parse_record(rec, len, err, sizeof(err));
-			if (st->parsed == NULL)
+			if (!ct_rec_index(rec, len, st->index, err, sizeof(err)))
 			{
 				if (st->opts.on_error_skip)
 				{
@@ -440,8 +437,8 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 						 errhint("Table option on_error 'skip' skips such records with a warning.")));
 			}
 		}
-		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->parsed, st->log_file,
-						  resources);
+		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->index, st->log_file,
+						  resources, &st->scratch);
 		break;
 	}
 	error_context_stack = errcb.previous;
@@ -454,7 +451,6 @@ cloudtrailReScanForeignScan(ForeignScanState *node)
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	free_parsed(st);
 	if (st->lookup)
 		ctfdw_lookup_rescan(st->lookup);
 	else
@@ -469,7 +465,7 @@ cloudtrailEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL || (st->scan == NULL && st->lookup == NULL))
 		return;
-	free_parsed(st);
+	ct_buf_free(&st->scratch);
 	if (st->lookup)
 		ctfdw_lookup_end(st->lookup);
 	else

@@ -23,6 +23,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/timestamp.h"
 
+#include "ct_rec.h"
 #include "ct_sigv4.h"
 
 typedef enum CtSource
@@ -106,10 +107,8 @@ extern const CtColumn *ctfdw_current_column;
 extern List *ctfdw_columns(Relation rel, bool lookup);
 extern void ctfdw_prepare_columns(List *columns);
 extern void ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
-							  const char *rec, size_t len, void *parsed,
-							  const char *log_file, void *api_resources);
-extern void *ctfdw_parse_record(const char *rec, size_t len, char *err, size_t errlen);
-extern void ctfdw_free_parsed(void *parsed);
+							  const char *rec, size_t len, const CtRecIndex *index,
+							  const char *log_file, void *api_resources, CtBuf *scratch);
 
 /* in prune.c: what the WHERE clause allows us to skip */
 typedef struct CtPrune

@@ -32,6 +32,7 @@
 
 #include "cloudtrail_fdw.h"
 #include "ct_json.h"
+#include "ct_rec.h"
 
 /*
  * The standard columns: name, type (for IMPORT FOREIGN SCHEMA) and the
@@ -255,22 +256,6 @@ ctfdw_prepare_columns(List *columns)
 	}
 }
 
-void *
-ctfdw_parse_record(const char *rec, size_t len, char *err, size_t errlen)
-{
-	return ct_json_parse(rec, len, err, errlen);
-}
-
-void
-ctfdw_free_parsed(void *parsed)
-{
-	ct_json_free(parsed);
-}
-
-/*
- * Fill the slot from one record.  Attributes not in "needed" are NULL.
- * "parsed" is the json-c object of the record, or NULL if no column needs it.
- */
 /*
  * resource_types / resource_names: one element per entry of LookupEvents'
  * Resources, NULL where the API gave none (ResourceType may be null).
@@ -300,11 +285,10 @@ resource_array(CtJson *resources, const char *member)
 
 void
 ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
-				  const char *rec, size_t len, void *parsed, const char *log_file,
-				  void *api_resources)
+				  const char *rec, size_t len, const CtRecIndex *index,
+				  const char *log_file, void *api_resources, CtBuf *scratch)
 {
 	ListCell   *lc;
-	CtJson	   *obj = parsed;
 
 	ctfdw_current_column = NULL;
 	ExecClearTuple(slot);
@@ -327,7 +311,7 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				text = log_file;
 				break;
 			case CT_COL_USERNAME:
-				text = ct_json_username(obj);
+				text = ct_rec_username(index, scratch);
 				break;
 			case CT_COL_RESOURCE_TYPES:
 			case CT_COL_RESOURCE_NAMES:
@@ -341,11 +325,25 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				continue;
 			case CT_COL_PATH:
 				{
-					CtJson	   *v = ct_json_path(obj, col->path, col->npath);
-					size_t		vlen;
+					CtSpan		v;
 
-					if (!ct_json_is_null(v))
-						text = ct_json_text(v, col->json_out, &vlen);
+					if (!ct_rec_path(index, col->path, col->npath, &v) || v.type == 'z')
+						break;
+					if (v.type == 's' && !col->json_out)
+					{
+						if (!ct_span_string(&v, scratch))
+							ereport(ERROR,
+									(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+									 errmsg("string value holds \\u0000 or a lone surrogate, which text cannot hold")));
+						text = scratch->data;
+					}
+					else
+					{
+						/* any other value: its JSON text, as written */
+						ct_buf_reset(scratch);
+						ct_buf_append(scratch, v.p, v.len);
+						text = scratch->data;
+					}
 					break;
 				}
 		}

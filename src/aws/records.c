@@ -371,17 +371,47 @@ split(CtRecordReader *rr, size_t *rs, size_t *re)
 
 					for (; i < n; i++)
 					{
-						c = d[i];
 						if (in_str)
 						{
+							/*
+							 * Jump to the next quote; it closes the string
+							 * unless an odd run of backslashes escapes it.
+							 * Strings are most of a record, and memchr is
+							 * fast.  A run of backslashes may straddle two
+							 * chunks: esc says the first byte here is escaped.
+							 */
+							size_t		from = i;
+							const char *q;
+							size_t		bs = 0;
+
 							if (esc)
+							{
 								esc = false;
-							else if (c == '\\')
-								esc = true;
-							else if (c == '"')
+								from = i + 1;
+								if (from >= n)
+								{
+									i = n;
+									break;
+								}
+							}
+							q = memchr(d + from, '"', n - from);
+							if (q == NULL)
+							{
+								for (size_t j = n; j > from && d[j - 1] == '\\'; j--)
+									bs++;
+								esc = bs % 2 == 1;
+								i = n;
+								break;
+							}
+							for (const char *b = q; b > d + from && b[-1] == '\\'; b--)
+								bs++;
+							i = (size_t) (q - d);
+							if (bs % 2 == 0)
 								in_str = false;
+							continue;
 						}
-						else if (c == '"')
+						c = d[i];
+						if (c == '"')
 							in_str = true;
 						else if (c == '{' || c == '[')
 							depth++;

@@ -177,6 +177,16 @@ bad_input(void)
 	unit_ok(read_all(ok, len, 3, true, NULL, err, sizeof(err)) == 2,
 			"braces and escaped quotes inside strings do not split records");
 	{
+		/* runs of backslashes before quotes, cut at every possible place */
+		const char *t = "{\"Records\":[{\"k\\\\\":\"v\\\\\\\"}{\\\\\"},{\"x\":\"\\\\\\\\\"}]}";
+		size_t		tl = strlen(t);
+		bool		all = true;
+
+		for (size_t step = 1; step <= tl; step++)
+			all &= read_all(t, tl, step, false, NULL, err, sizeof(err)) == 2;
+		unit_ok(all, "backslash runs before quotes, split at every chunk size");
+	}
+	{
 		char	   *other = gz("{\"x\":{\"y\":[1,2,\"]\"]},\"Records\":[],\"z\":null}", &len2);
 
 		unit_ok(read_all(other, len2, 1, true, NULL, err, sizeof(err)) == 0,

@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_rec.h
+ *		Reading values straight out of a record's JSON text.
+ *
+ * A record is scanned once: the scan checks that it is well-formed JSON and
+ * notes where each top-level member's value lies.  A column then takes its
+ * value from that span -- a string unescaped, anything else as its JSON
+ * text, verbatim -- without building a document tree.  Nested paths scan
+ * only the object they go through.
+ *
+ * Copyright (c) 2026, the cloudtrail_fdw authors
+ *
+ * IDENTIFICATION
+ *		src/aws/ct_rec.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CT_REC_H
+#define CT_REC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ct_buf.h"
+
+typedef struct CtSpan
+{
+	const char *p;				/* first byte of the value */
+	size_t		len;
+	char		type;			/* 's'tring 'n'umber 'o'bject 'a'rray 't'rue 'f'alse 'z' null */
+} CtSpan;
+
+#define CT_REC_MAX_MEMBERS 128
+
+typedef struct CtRecIndex
+{
+	int			n;
+	struct
+	{
+		const char *key;		/* raw key bytes, between the quotes */
+		size_t		klen;
+		CtSpan		v;
+	}			m[CT_REC_MAX_MEMBERS];
+} CtRecIndex;
+
+extern bool ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen);
+extern bool ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out);
+extern bool ct_rec_path(const CtRecIndex *top, char *const *path, int n, CtSpan *out);
+extern bool ct_span_string(const CtSpan *s, CtBuf *out);
+extern const char *ct_rec_username(const CtRecIndex *top, CtBuf *buf);
+
+#endif							/* CT_REC_H */
