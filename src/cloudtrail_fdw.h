@@ -194,7 +194,4 @@ extern void ctfdw_lookup_end(CtLookupScan *scan);
 extern CtLookupStats *ctfdw_lookup_stats(CtLookupScan *scan);
 extern void ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines);
 
-/* in cloudtrail_fdw.c */
-extern void ctfdw_install_host(void);
-
 #endif							/* CLOUDTRAIL_FDW_H */

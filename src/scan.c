@@ -514,8 +514,6 @@ start_network(CtS3Scan *s)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid S3 endpoint \"%s\": %s", endpoint, err)));
-	if (strcmp(s->opts->addressing, "path") == 0)
-		s->ep.port = s->ep.port;	/* nothing to change: decided per request */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout_ms = s->opts->connect_timeout_ms;
 	cfg.stall_timeout_s = s->opts->request_timeout_s;

@@ -81,7 +81,6 @@ extern void ct_http_free(CtHttpReq *req);
 extern int	ct_http_poll(CtHttp *http, int timeout_ms);
 extern CtHttpReq *ct_http_next_done(CtHttp *http);
 extern void ct_http_resume(CtHttpReq *req);
-extern int	ct_http_active(const CtHttp *http);
 extern bool ct_http_retryable(const CtHttpReq *req, const char *aws_code);
 
 #endif							/* CT_HTTP_H */

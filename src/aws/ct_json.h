@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ct_json.h
- *		CloudTrail records as parsed JSON, for the tuple builder.
+ *		Parsed JSON documents (LookupEvents replies) through json-c.
  *
  * A thin layer over json-c, kept on the client side of the split: json-c's
  * type json_object has the name of a PostgreSQL function, so the two
@@ -23,13 +23,8 @@
 typedef struct CtJson CtJson;	/* a json-c object */
 
 extern CtJson *ct_json_parse(const char *text, size_t len, char *err, size_t errlen);
-extern void ct_json_free(CtJson *j);
-extern CtJson *ct_json_path(CtJson *root, char *const *path, int n);
 extern CtJson *ct_json_member(CtJson *obj, const char *name);
-extern bool ct_json_is_null(const CtJson *v);
-extern const char *ct_json_text(CtJson *v, bool as_json, size_t *len);
 extern const char *ct_json_string(CtJson *obj, const char *name);
-extern const char *ct_json_username(CtJson *rec);
 extern int	ct_json_array_length(CtJson *arr);
 extern CtJson *ct_json_array_get(CtJson *arr, int i);
 

@@ -42,8 +42,6 @@ extern void ct_rr_set_eof(CtRecordReader *rr);
 extern CtRecordStatus ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len);
 extern const char *ct_rr_error(const CtRecordReader *rr);
 extern size_t ct_rr_backlog(const CtRecordReader *rr);
-extern long long ct_rr_records(const CtRecordReader *rr);
 extern long long ct_rr_bytes_in(const CtRecordReader *rr);
-extern long long ct_rr_bytes_out(const CtRecordReader *rr);
 
 #endif							/* CT_RECORDS_H */

@@ -313,12 +313,6 @@ ct_http_resume(CtHttpReq *req)
 	}
 }
 
-int
-ct_http_active(const CtHttp *http)
-{
-	return http->nlive;
-}
-
 static void
 collect(CtHttp *http)
 {

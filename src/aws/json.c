@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * json.c
- *		Parsed CloudTrail records: paths, text forms, derived user name.
+ *		json-c documents: members, strings, arrays (LookupEvents replies).
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -56,12 +56,6 @@ ct_json_parse(const char *text, size_t len, char *err, size_t errlen)
 	return (CtJson *) obj;
 }
 
-void
-ct_json_free(CtJson *j)
-{
-	json_object_put(J(j));
-}
-
 CtJson *
 ct_json_member(CtJson *obj, const char *name)
 {
@@ -73,36 +67,6 @@ ct_json_member(CtJson *obj, const char *name)
 	return NULL;
 }
 
-CtJson *
-ct_json_path(CtJson *root, char *const *path, int n)
-{
-	for (int i = 0; i < n && root; i++)
-		root = ct_json_member(root, path[i]);
-	return root;
-}
-
-bool
-ct_json_is_null(const CtJson *v)
-{
-	return v == NULL || json_object_is_type(J(v), json_type_null);
-}
-
-/*
- * The text of a value: a string's content, or (as_json, or not a string)
- * its JSON serialisation.  The text belongs to the value.
- */
-const char *
-ct_json_text(CtJson *v, bool as_json, size_t *len)
-{
-	if (!as_json && json_object_is_type(J(v), json_type_string))
-	{
-		*len = (size_t) json_object_get_string_len(J(v));
-		return json_object_get_string(J(v));
-	}
-	return json_object_to_json_string_length(J(v), JSON_C_TO_STRING_PLAIN |
-											 JSON_C_TO_STRING_NOSLASHESCAPE, len);
-}
-
 /* A non-empty string member, or NULL. */
 const char *
 ct_json_string(CtJson *obj, const char *name)
@@ -111,38 +75,6 @@ ct_json_string(CtJson *obj, const char *name)
 
 	if (v && json_object_is_type(J(v), json_type_string) && json_object_get_string_len(J(v)) > 0)
 		return json_object_get_string(J(v));
-	return NULL;
-}
-
-/*
- * The user name of a record: userIdentity.userName; for AssumedRole and
- * FederatedUser the last segment of the ARN (session or federated user
- * name); "root" for Root; the invoking service for AWSService.
- */
-const char *
-ct_json_username(CtJson *rec)
-{
-	CtJson	   *ui = ct_json_member(rec, "userIdentity");
-	const char *s,
-			   *type;
-
-	if (!ui || !json_object_is_type(J(ui), json_type_object))
-		return NULL;
-	if ((s = ct_json_string(ui, "userName")) != NULL)
-		return s;
-	if ((type = ct_json_string(ui, "type")) == NULL)
-		return NULL;
-	if (strcmp(type, "AssumedRole") == 0 || strcmp(type, "FederatedUser") == 0)
-	{
-		const char *arn = ct_json_string(ui, "arn");
-		const char *slash = arn ? strrchr(arn, '/') : NULL;
-
-		return slash && slash[1] ? slash + 1 : NULL;
-	}
-	if (strcmp(type, "Root") == 0)
-		return "root";
-	if (strcmp(type, "AWSService") == 0)
-		return ct_json_string(ui, "invokedBy");
 	return NULL;
 }
 

@@ -464,8 +464,10 @@ string_member(const CtRecIndex *idx, const char *key, CtBuf *buf)
 }
 
 /*
- * The user name, by the rule of ct_json_username(), from a record's index.
- * The result is in buf.
+ * The user name of a record: userIdentity.userName; for AssumedRole and
+ * FederatedUser the part of the ARN after its last '/' (the session or
+ * federated user name); "root" for Root; the invoking service for
+ * AWSService.  The result is in buf.
  */
 const char *
 ct_rec_username(const CtRecIndex *top, CtBuf *buf)

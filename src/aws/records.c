@@ -137,21 +137,9 @@ ct_rr_backlog(const CtRecordReader *rr)
 }
 
 long long
-ct_rr_records(const CtRecordReader *rr)
-{
-	return rr->records;
-}
-
-long long
 ct_rr_bytes_in(const CtRecordReader *rr)
 {
 	return rr->bytes_in;
-}
-
-long long
-ct_rr_bytes_out(const CtRecordReader *rr)
-{
-	return rr->bytes_out;
 }
 
 static CtRecordStatus
