@@ -16,6 +16,8 @@ OBJS = \
 	src/aws/records.o \
 	src/aws/json.o \
 	src/aws/rec.o \
+	src/aws/sts.o \
+	src/credentials.o \
 	src/aws/cloudtrail.o \
 	src/lookup.o
 
@@ -33,7 +35,7 @@ REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
 AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
 	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
-	src/aws/rec.o
+	src/aws/rec.o src/aws/sts.o
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3
 
 EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out
@@ -49,3 +51,7 @@ test/unit/%: test/unit/%.c test/unit/unit.h $(AWS_OBJS)
 unit: $(UNIT_TESTS)
 
 .PHONY: unit
+
+# PGXS does not track header dependencies: every object depends on every header
+HEADERS = $(wildcard src/*.h src/aws/*.h)
+$(OBJS) $(AWS_OBJS): $(HEADERS)

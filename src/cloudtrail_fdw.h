@@ -51,6 +51,11 @@ typedef struct CtFdwOptions
 	char	   *access_key_id;
 	char	   *secret_access_key;
 	char	   *session_token;
+	char	   *role_arn;		/* assume this role with the keys above */
+	char	   *external_id;
+	char	   *role_session_name;
+	int			duration;		/* seconds the assumed credentials last */
+	char	   *sts_endpoint;
 
 	/* table */
 	CtSource	source;
@@ -174,6 +179,10 @@ extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
 
 extern void ctfdw_fail_request(void *req, const char *what);
 extern int64 ctfdw_backoff_ms(int attempt, int64 base, int64 cap);
+
+/* in credentials.c */
+extern void ctfdw_credentials(CtFdwOptions *o, CtCredentials *out, bool expired, MemoryContext cxt);
+extern bool ctfdw_credentials_expired(CtFdwOptions *o, const char *aws_code);
 
 /* in lookup.c */
 typedef struct CtLookupScan CtLookupScan;

@@ -254,14 +254,7 @@ start(CtLookupScan *s)
 	int			a = chosen_attr(s->opts, s->w);
 	ListCell   *lr;
 
-	if (s->opts->access_key_id == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("no AWS credentials for this foreign table"),
-				 errhint("Give the user mapping the options access_key_id and secret_access_key.")));
-	s->cred.access_key_id = s->opts->access_key_id;
-	s->cred.secret_access_key = s->opts->secret_access_key;
-	s->cred.session_token = s->opts->session_token;
+	ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
 	foreach(lr, regions)
 	{
 		List	   *values = a >= 0 ? s->w->attr_values[a] : list_make1(NULL);
@@ -421,6 +414,12 @@ call_done(CtLookupScan *s, LkStream *st, CtHttpReq *req)
 		return;
 	}
 	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (ctfdw_credentials_expired(s->opts, e.code) && st->attempts++ < s->opts->max_retries)
+	{
+		ct_http_free(req);
+		ctfdw_credentials(s->opts, &s->cred, true, s->cxt);
+		return;					/* called again with fresh credentials */
+	}
 	if (strcmp(e.code, "InvalidNextTokenException") == 0)
 	{
 		ct_http_free(req);

@@ -48,7 +48,9 @@ typedef enum OptKind
 	OPT_ENUM,
 	OPT_BUCKET,
 	OPT_ORG,
-	OPT_PATH
+	OPT_PATH,
+	OPT_ROLE,
+	OPT_SESSION
 } OptKind;
 
 #define OPT_SUPERUSER	0x01	/* only a superuser may set it */
@@ -76,11 +78,17 @@ static const CtOption ct_options[] = {
 	{"connect_timeout", ForeignServerRelationId, OPT_INT, 0, NULL, 1, 3600},
 	{"request_timeout", ForeignServerRelationId, OPT_INT, 0, NULL, 1, 86400},
 	{"max_retries", ForeignServerRelationId, OPT_INT, 0, NULL, 0, 50},
+	{"sts_endpoint", ForeignServerRelationId, OPT_URL, OPT_SUPERUSER},
+	{"role_arn", ForeignServerRelationId, OPT_ROLE},
 
 	/* user mapping: credentials */
 	{"access_key_id", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"secret_access_key", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"session_token", UserMappingRelationId, OPT_STRING, OPT_SECRET},
+	{"role_arn", UserMappingRelationId, OPT_ROLE},
+	{"external_id", UserMappingRelationId, OPT_STRING},
+	{"role_session_name", UserMappingRelationId, OPT_SESSION},
+	{"duration", UserMappingRelationId, OPT_INT, 0, NULL, 900, 43200},
 
 	/* foreign table */
 	{"source", ForeignTableRelationId, OPT_ENUM, 0, "s3|lookup_events"},
@@ -367,6 +375,30 @@ check_value(const CtOption *o, DefElem *def)
 					bad_value(o->name, v, "Organization IDs look like 'o-' followed by 10 to 32 lowercase letters or digits.");
 				break;
 			}
+		case OPT_ROLE:
+			{
+				/* arn:<partition>:iam::<12 digits>:role/<name> */
+				const char *r = strstr(v, ":iam::");
+				bool		ok = strncmp(v, "arn:aws", 7) == 0 && r && strlen(r) > 19 &&
+					strncmp(r + 18, ":role/", 6) == 0 && r[24] != '\0';
+
+				for (int i = 6; ok && i < 18; i++)
+					ok = isdigit((unsigned char) r[i]);
+				if (!ok)
+					bad_value(o->name, v, "Give a role ARN such as 'arn:aws:iam::111122223333:role/cloudtrail-reader'.");
+				break;
+			}
+		case OPT_SESSION:
+			{
+				size_t		n = strlen(v);
+				bool		ok = n >= 2 && n <= 64;
+
+				for (const char *c = v; *c && ok; c++)
+					ok = isalnum((unsigned char) *c) || strchr("_+=,.@-", *c) != NULL;
+				if (!ok)
+					bad_value(o->name, v, "Role session names are 2 to 64 letters, digits and _+=,.@- characters.");
+				break;
+			}
 		case OPT_PATH:
 			if (*v == '\0' || *v == '.' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
 				bad_value(o->name, v, "Give dot-separated JSON member names, such as 'userIdentity.sessionContext.sessionIssuer.arn'.");
@@ -551,6 +583,8 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
 	opts->max_concurrency = 32;
 	opts->lookup_max_wait = 60 * USECS_PER_SEC;
+	opts->role_session_name = "cloudtrail_fdw";
+	opts->duration = 3600;
 
 	options = list_concat(options, server->options);
 	options = list_concat(options, table->options);
@@ -589,6 +623,16 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->secret_access_key = defGetString(def);
 		else if (strcmp(n, "session_token") == 0)
 			opts->session_token = defGetString(def);
+		else if (strcmp(n, "role_arn") == 0)
+			opts->role_arn = defGetString(def);
+		else if (strcmp(n, "external_id") == 0)
+			opts->external_id = defGetString(def);
+		else if (strcmp(n, "role_session_name") == 0)
+			opts->role_session_name = defGetString(def);
+		else if (strcmp(n, "duration") == 0)
+			opts->duration = atoi(defGetString(def));
+		else if (strcmp(n, "sts_endpoint") == 0)
+			opts->sts_endpoint = defGetString(def);
 		else if (strcmp(n, "source") == 0)
 			opts->source = strcmp(defGetString(def), "lookup_events") == 0 ?
 				CT_SOURCE_LOOKUP : CT_SOURCE_S3;

@@ -494,14 +494,7 @@ start_network(CtS3Scan *s)
 	const char *endpoint = s->opts->s3_endpoint;
 	char	   *def = NULL;
 
-	if (s->opts->access_key_id == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("no AWS credentials for this foreign table"),
-				 errhint("Give the user mapping the options access_key_id and secret_access_key.")));
-	s->cred.access_key_id = s->opts->access_key_id;
-	s->cred.secret_access_key = s->opts->secret_access_key;
-	s->cred.session_token = s->opts->session_token;
+	ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
 	snprintf(s->s3_region, sizeof(s->s3_region), "%s", s->opts->region);
 	if (endpoint == NULL)
 	{
@@ -952,6 +945,12 @@ list_done(CtS3Scan *s, ListStream *st, CtHttpReq *req)
 		return;
 	}
 	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (ctfdw_credentials_expired(s->opts, e.code) && st->attempts++ < s->opts->max_retries)
+	{
+		ct_http_free(req);
+		ctfdw_credentials(s->opts, &s->cred, true, s->cxt);
+		return;					/* listed again with fresh credentials */
+	}
 	if (ct_http_retryable(req, e.code) && st->attempts < s->opts->max_retries)
 	{
 		st->retry_at = now_ms() + backoff_ms(st->attempts++);
@@ -1079,6 +1078,13 @@ object_done(CtS3Scan *s, ObjState *o, CtHttpReq *req)
 		return;
 	}
 	ct_parse_aws_error(req->body.data, req->body.len, &e);
+	if (ctfdw_credentials_expired(s->opts, e.code) && o->attempts++ < s->opts->max_retries)
+	{
+		ct_http_free(req);
+		ctfdw_credentials(s->opts, &s->cred, true, s->cxt);
+		start_object(s, o);
+		return;
+	}
 	if (ct_http_retryable(req, e.code) && o->attempts < s->opts->max_retries)
 	{
 		o->retry_at = now_ms() + backoff_ms(o->attempts++);

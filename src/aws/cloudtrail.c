@@ -21,6 +21,7 @@
 #include <json.h>
 
 #include "ct_cloudtrail.h"
+#include "ct_sts.h"
 
 #define J(x) ((json_object *) (x))
 
@@ -62,61 +63,8 @@ ct_json_api_prepare(CtPrepared *out, const CtEndpoint *ep, const char *target,
 					const char *body, const char *region, const CtCredentials *cred,
 					long long now)
 {
-	CtBuf		host = CT_BUF_INIT,
-				path = CT_BUF_INIT,
-				authz = CT_BUF_INIT;
-	char		amzdate[17],
-				phash[65];
-	CtHeader	h[5];
-	int			nh = 0;
-	CtSignRequest r;
-	bool		ok;
-	const char *ctype = "application/x-amz-json-1.1";
-
-	memset(out, 0, sizeof(*out));
-	ct_endpoint_host(&host, ep, NULL);
-	ct_buf_puts(&path, ep->base_path && *ep->base_path ? ep->base_path : "");
-	ct_buf_putc(&path, '/');
-	ct_amz_date(amzdate, now);
-	ct_sha256_hex(phash, body, strlen(body));
-	h[nh++] = (CtHeader)
-	{
-		"content-type", ctype
-	};
-	h[nh++] = (CtHeader)
-	{
-		"host", host.data
-	};
-	h[nh++] = (CtHeader)
-	{
-		"x-amz-date", amzdate
-	};
-	h[nh++] = (CtHeader)
-	{
-		"x-amz-target", target
-	};
-	if (cred->session_token)
-		h[nh++] = (CtHeader)
-	{
-		"x-amz-security-token", cred->session_token
-	};
-	r = (CtSignRequest)
-	{
-		"POST", path.data, "", h, nh, phash, region, "cloudtrail", amzdate, false
-	};
-	ct_sigv4_authorization(&authz, cred, &r);
-	ct_buf_printf(&out->url, "%s://%s%s", ep->scheme, host.data, path.data);
-	ct_prepared_header(out, "Content-Type", ctype);
-	ct_prepared_header(out, "X-Amz-Date", amzdate);
-	ct_prepared_header(out, "X-Amz-Target", target);
-	if (cred->session_token)
-		ct_prepared_header(out, "X-Amz-Security-Token", cred->session_token);
-	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
-	ok = !(host.failed || path.failed || authz.failed) && ct_prepared_ok(out);
-	ct_buf_free(&host);
-	ct_buf_free(&path);
-	ct_buf_free(&authz);
-	return ok;
+	return ct_post_prepare(out, ep, "cloudtrail", "application/x-amz-json-1.1", target, body,
+						   region, cred, now);
 }
 
 void

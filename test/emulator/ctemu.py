@@ -120,6 +120,7 @@ class State:
         self.clock_skew = 0.0           # emulator's notion of wall clock for signatures
         self.lookup_cache = {}
         self.imds_tokens = set()
+        self.sts_duration = None         # overrides DurationSeconds, for expiry tests
         self.reload()
 
     def reload(self):
@@ -160,7 +161,7 @@ class State:
         akid = "ASIA" + secrets.token_hex(8).upper()
         cred = {"secret": secrets.token_urlsafe(30), "account": account,
                 "token": "FwoG" + secrets.token_urlsafe(90),
-                "expires": int(now_epoch() + duration)}
+                "expires": int(now_epoch() + self.clock_skew + (self.sts_duration or duration))}
         self.keys[akid] = cred
         return akid, cred
 
@@ -829,6 +830,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.faults, st.latency, st.log = [], 0.0, []
                 st.calls, st.now_offset, st.clock_skew = {}, self.server.default_now_offset, 0.0
                 st.rate = self.server.default_rate
+                st.sts_duration = None
             elif p == "latency":
                 st.latency = float(body.get("ms", 0)) / 1000.0
             elif p == "rate":
@@ -850,6 +852,8 @@ class Handler(BaseHTTPRequestHandler):
                 keys = st.buckets.setdefault(b, [])
                 if k not in keys:
                     bisect.insort(keys, k)
+            elif p == "sts_duration":
+                st.sts_duration = body.get("seconds")
             elif p == "bucket_region":
                 st.bucket_regions[body["bucket"]] = body["region"]
             elif p == "keys":
