@@ -74,6 +74,7 @@ extern void ct_prepared_free(CtPrepared *p);
 extern void ct_prepared_header(CtPrepared *p, const char *name, const char *value);
 extern bool ct_prepared_ok(const CtPrepared *p);
 extern void ct_endpoint_host(CtBuf *out, const CtEndpoint *ep, const char *label);
+extern void ct_sign_into(CtPrepared *out, CtSignRequest *r, const CtCredentials *cred);
 
 typedef struct CtS3Object
 {

@@ -27,6 +27,8 @@
 
 #include "ct_s3.h"
 
+#define CT_HTTP_MAX_SIGNED 8
+
 void
 ct_free_endpoint(CtEndpoint *ep)
 {
@@ -144,6 +146,37 @@ ct_prepared_ok(const CtPrepared *p)
 	return true;
 }
 
+/*
+ * Sign r (adding the session token header, when there is one) and add to
+ * out every header signed -- but Host, which libcurl sends from the URL --
+ * and Authorization.  What is sent is exactly what was signed.
+ */
+void
+ct_sign_into(CtPrepared *out, CtSignRequest *r, const CtCredentials *cred)
+{
+	CtHeader	all[CT_HTTP_MAX_SIGNED];
+	CtBuf		authz = CT_BUF_INIT;
+	int			n = 0;
+
+	for (int i = 0; i < r->nheaders && n < CT_HTTP_MAX_SIGNED - 1; i++)
+		all[n++] = r->headers[i];
+	if (cred->session_token)
+		all[n++] = (CtHeader)
+	{
+		"x-amz-security-token", cred->session_token
+	};
+	r->headers = all;
+	r->nheaders = n;
+	ct_sigv4_authorization(&authz, cred, r);
+	for (int i = 0; i < n; i++)
+		if (strcmp(all[i].name, "host") != 0)
+			ct_prepared_header(out, all[i].name, all[i].value);
+	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
+	if (authz.failed)
+		out->url.failed = true;
+	ct_buf_free(&authz);
+}
+
 /* The Host header value: [label.]host[:port], the port only if not the default. */
 void
 ct_endpoint_host(CtBuf *out, const CtEndpoint *ep, const char *label)
@@ -167,10 +200,9 @@ ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_host,
 			  long long now, const char *range)
 {
 	CtBuf		host = CT_BUF_INIT,
-				path = CT_BUF_INIT,
-				authz = CT_BUF_INIT;
+				path = CT_BUF_INIT;
 	char		amzdate[17];
-	CtHeader	h[5];
+	CtHeader	h[4];
 	int			nh = 0;
 	CtSignRequest r;
 	bool		ok;
@@ -206,32 +238,18 @@ ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_host,
 	{
 		"range", range
 	};
-	if (cred->session_token)
-		h[nh++] = (CtHeader)
-	{
-		"x-amz-security-token", cred->session_token
-	};
 	r = (CtSignRequest)
 	{
 		"GET", path.data, query ? query : "", h, nh, CT_EMPTY_SHA256,
 			region, "s3", amzdate, true
 	};
-	ct_sigv4_authorization(&authz, cred, &r);
-
 	ct_buf_printf(&out->url, "%s://%s%s%s%s", ep->scheme, host.data, path.data,
 				  query && *query ? "?" : "", query ? query : "");
-	ct_prepared_header(out, "x-amz-content-sha256", CT_EMPTY_SHA256);
-	ct_prepared_header(out, "x-amz-date", amzdate);
-	if (range)
-		ct_prepared_header(out, "Range", range);
-	if (cred->session_token)
-		ct_prepared_header(out, "x-amz-security-token", cred->session_token);
-	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
+	ct_sign_into(out, &r, cred);
 	/* no Accept-Encoding: objects are gunzipped here, never by the HTTP layer */
-	ok = !(host.failed || path.failed || authz.failed) && ct_prepared_ok(out);
+	ok = !(host.failed || path.failed) && ct_prepared_ok(out);
 	ct_buf_free(&host);
 	ct_buf_free(&path);
-	ct_buf_free(&authz);
 	return ok;
 }
 

@@ -112,11 +112,10 @@ ct_post_prepare(CtPrepared *out, const CtEndpoint *ep, const char *service,
 				const char *region, const CtCredentials *cred, long long now)
 {
 	CtBuf		host = CT_BUF_INIT,
-				path = CT_BUF_INIT,
-				authz = CT_BUF_INIT;
+				path = CT_BUF_INIT;
 	char		amzdate[17],
 				phash[65];
-	CtHeader	h[5];
+	CtHeader	h[4];
 	int			nh = 0;
 	CtSignRequest r;
 	bool		ok;
@@ -144,27 +143,14 @@ ct_post_prepare(CtPrepared *out, const CtEndpoint *ep, const char *service,
 	{
 		"x-amz-target", target
 	};
-	if (cred->session_token)
-		h[nh++] = (CtHeader)
-	{
-		"x-amz-security-token", cred->session_token
-	};
 	r = (CtSignRequest)
 	{
 		"POST", path.data, "", h, nh, phash, region, service, amzdate, false
 	};
-	ct_sigv4_authorization(&authz, cred, &r);
 	ct_buf_printf(&out->url, "%s://%s%s", ep->scheme, host.data, path.data);
-	ct_prepared_header(out, "Content-Type", content_type);
-	ct_prepared_header(out, "X-Amz-Date", amzdate);
-	if (target)
-		ct_prepared_header(out, "X-Amz-Target", target);
-	if (cred->session_token)
-		ct_prepared_header(out, "X-Amz-Security-Token", cred->session_token);
-	ct_prepared_header(out, "Authorization", authz.data ? authz.data : "");
-	ok = !(host.failed || path.failed || authz.failed) && ct_prepared_ok(out);
+	ct_sign_into(out, &r, cred);
+	ok = !(host.failed || path.failed) && ct_prepared_ok(out);
 	ct_buf_free(&host);
 	ct_buf_free(&path);
-	ct_buf_free(&authz);
 	return ok;
 }
