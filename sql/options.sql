@@ -31,6 +31,14 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (session_token 't');    
 CREATE USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (region 'us-east-1');   -- ERROR, server option
 CREATE USER MAPPING FOR CURRENT_USER SERVER aws
   OPTIONS (access_key_id 'AKIAEXAMPLE', secret_access_key 'example-secret');
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD role_arn 'arn:aws:s3:::bucket');        -- ERROR
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD role_arn 'arn:aws:iam::12345:role/r');  -- ERROR
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD role_session_name 'has space');         -- ERROR
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD duration '60');                         -- ERROR, 900..43200
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD extrnal_id 'x');                        -- ERROR, hint
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws
+  OPTIONS (ADD role_arn 'arn:aws-us-gov:iam::111122223333:role/cloudtrail-reader',
+           ADD external_id 'id-1', ADD role_session_name 'audit@team', ADD duration '900');
 
 -- ===================================================================
 -- table and column options
@@ -73,6 +81,7 @@ GRANT CREATE ON SCHEMA public TO regress_ct_user;
 SET ROLE regress_ct_user;
 CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (s3_endpoint 'http://127.0.0.1:1'); -- ERROR
 CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (verify_tls 'false'); -- ERROR
+CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (sts_endpoint 'http://127.0.0.1:1'); -- ERROR
 CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (region 'eu-west-1');
 CREATE FOREIGN TABLE user_dir (event_id uuid) SERVER user_srv OPTIONS (directory '/etc'); -- ERROR
 DROP SERVER user_srv;
