@@ -51,6 +51,7 @@ typedef struct CtFdwOptions
 	char	   *access_key_id;
 	char	   *secret_access_key;
 	char	   *session_token;
+	bool		default_chain;	/* credential_source 'default' */
 	char	   *role_arn;		/* assume this role with the keys above */
 	char	   *external_id;
 	char	   *role_session_name;

@@ -85,6 +85,7 @@ static const CtOption ct_options[] = {
 	{"access_key_id", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"secret_access_key", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"session_token", UserMappingRelationId, OPT_STRING, OPT_SECRET},
+	{"credential_source", UserMappingRelationId, OPT_ENUM, OPT_SUPERUSER, "default"},
 	{"role_arn", UserMappingRelationId, OPT_ROLE},
 	{"external_id", UserMappingRelationId, OPT_STRING},
 	{"role_session_name", UserMappingRelationId, OPT_SESSION},
@@ -406,6 +407,8 @@ check_value(const CtOption *o, DefElem *def)
 	}
 }
 
+static bool list_member_str_opt(List *options, const char *name);
+
 PG_FUNCTION_INFO_V1(cloudtrail_fdw_validator);
 
 /*
@@ -539,6 +542,10 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together")));
+		if (has_access && list_member_str_opt(options, "credential_source"))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"credential_source\" and \"access_key_id\" cannot be used together")));
 		if (has_token && !has_access)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -625,6 +632,8 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->session_token = defGetString(def);
 		else if (strcmp(n, "role_arn") == 0)
 			opts->role_arn = defGetString(def);
+		else if (strcmp(n, "credential_source") == 0)
+			opts->default_chain = true;
 		else if (strcmp(n, "external_id") == 0)
 			opts->external_id = defGetString(def);
 		else if (strcmp(n, "role_session_name") == 0)

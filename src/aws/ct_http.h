@@ -49,6 +49,7 @@ struct CtHttpReq
 	int			nheaders;
 	char	   *post_body;		/* malloc'd; NULL for GET */
 	size_t		post_len;
+	const char *method;			/* NULL: GET, or POST with a body */
 	CtHttpSink	sink;			/* NULL: keep the body in "body" */
 	void	   *arg;			/* for the caller */
 

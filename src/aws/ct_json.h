@@ -23,6 +23,7 @@
 typedef struct CtJson CtJson;	/* a json-c object */
 
 extern CtJson *ct_json_parse(const char *text, size_t len, char *err, size_t errlen);
+extern void ct_json_free_doc(CtJson *doc);
 extern CtJson *ct_json_member(CtJson *obj, const char *name);
 extern const char *ct_json_string(CtJson *obj, const char *name);
 extern int	ct_json_array_length(CtJson *arr);

@@ -276,6 +276,8 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 	if (http->cfg.ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, http->cfg.ca_file);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "cloudtrail_fdw/1.0");
+	if (req->method)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->post_body)
 	{
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_body);

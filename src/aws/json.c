@@ -56,6 +56,12 @@ ct_json_parse(const char *text, size_t len, char *err, size_t errlen)
 	return (CtJson *) obj;
 }
 
+void
+ct_json_free_doc(CtJson *doc)
+{
+	json_object_put(J(doc));
+}
+
 CtJson *
 ct_json_member(CtJson *obj, const char *name)
 {

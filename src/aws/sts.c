@@ -17,6 +17,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ct_json.h"
 #include "ct_sts.h"
 
 static void
@@ -52,19 +53,6 @@ ct_sts_assume_role_body(const char *role_arn, const char *session_name,
 	return b.data;
 }
 
-void
-ct_credentials_free(CtCredentials *c)
-{
-	if (c->secret_access_key)
-		OPENSSL_cleanse(c->secret_access_key, strlen(c->secret_access_key));
-	if (c->session_token)
-		OPENSSL_cleanse(c->session_token, strlen(c->session_token));
-	free(c->access_key_id);
-	free(c->secret_access_key);
-	free(c->session_token);
-	memset(c, 0, sizeof(*c));
-}
-
 /* "2026-11-21T18:00:00Z" (fractions allowed) to epoch seconds */
 static bool
 parse_iso(const char *s, long long *out)
@@ -80,6 +68,71 @@ parse_iso(const char *s, long long *out)
 		return false;
 	*out = ct_timegm(y, mo, d, h, mi, sec);
 	return true;
+}
+
+char *
+ct_sts_web_identity_body(const char *role_arn, const char *session_name, const char *token)
+{
+	CtBuf		b = CT_BUF_INIT;
+
+	form_pair(&b, "Action", "AssumeRoleWithWebIdentity");
+	form_pair(&b, "RoleArn", role_arn);
+	form_pair(&b, "RoleSessionName", session_name);
+	form_pair(&b, "Version", "2011-06-15");
+	form_pair(&b, "WebIdentityToken", token);
+	if (b.failed)
+	{
+		ct_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+/*
+ * Credentials as the ECS container endpoint and EC2 instance metadata give
+ * them: {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}.
+ */
+bool
+ct_parse_json_credentials(const char *body, size_t len, CtCredentials *out,
+						  long long *expiration, char *err, size_t errlen)
+{
+	CtJson	   *doc = ct_json_parse(body, len, err, errlen);
+	const char *akid,
+			   *secret,
+			   *token,
+			   *exp;
+
+	memset(out, 0, sizeof(*out));
+	if (!doc)
+		return false;
+	akid = ct_json_string(doc, "AccessKeyId");
+	secret = ct_json_string(doc, "SecretAccessKey");
+	token = ct_json_string(doc, "Token");
+	exp = ct_json_string(doc, "Expiration");
+	if (!akid || !secret || !token || !exp || !parse_iso(exp, expiration))
+	{
+		snprintf(err, errlen, "the reply lacks AccessKeyId, SecretAccessKey, Token or Expiration");
+		ct_json_free_doc(doc);
+		return false;
+	}
+	out->access_key_id = ct_strdup(akid);
+	out->secret_access_key = ct_strdup(secret);
+	out->session_token = ct_strdup(token);
+	ct_json_free_doc(doc);
+	return true;
+}
+
+void
+ct_credentials_free(CtCredentials *c)
+{
+	if (c->secret_access_key)
+		OPENSSL_cleanse(c->secret_access_key, strlen(c->secret_access_key));
+	if (c->session_token)
+		OPENSSL_cleanse(c->session_token, strlen(c->session_token));
+	free(c->access_key_id);
+	free(c->secret_access_key);
+	free(c->session_token);
+	memset(c, 0, sizeof(*c));
 }
 
 bool
