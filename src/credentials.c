@@ -252,9 +252,6 @@ assume_role(CtFdwOptions *o, const CtCredentials *basep, CtCredentials *out, lon
 	CtCredentials base = *basep;
 	CtEndpoint	ep;
 	CtPrepared	prep;
-	CtHttpConfig cfg = {0};
-	CtHttp	   *volatile http = NULL;
-	CtHttpReq  *volatile req = NULL;
 	char		err[256];
 	char	   *url = sts_url(o);
 	char	   *body = ct_sts_assume_role_body(o->role_arn, o->role_session_name,
@@ -275,50 +272,37 @@ assume_role(CtFdwOptions *o, const CtCredentials *basep, CtCredentials *out, lon
 	}
 	ct_free_endpoint(&ep);
 
-	PG_TRY();
+	ct_free_endpoint(&ep);
 	{
-		cfg.connect_timeout_ms = o->connect_timeout_ms;
-		cfg.stall_timeout_s = o->request_timeout_s;
-		cfg.verify_tls = o->verify_tls;
-		cfg.ca_file = o->ca_file;
-		http = ct_http_create(&cfg);
-		req = http ? ct_http_request(prep.url.data) : NULL;
-		if (!req)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		for (int i = 0; i < prep.nheaders; i++)
-			ct_http_add_header(req, prep.headers[i]);
-		req->post_body = body;
-		req->post_len = strlen(body);
-		body = NULL;
-		if (!ct_http_start(http, req))
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
-		while (!req->done)
-		{
-			if (ct_http_poll(http, 100) < 0)
-				CHECK_FOR_INTERRUPTS();
-			(void) ct_http_next_done(http);
-		}
-		if (req->curl_code != 0 || req->status != 200)
-		{
-			CtHttpReq  *r = req;
+		char	   *reply;
+		char		cerr[256];
+		long		status;
+		CtAwsError e;
 
-			req = NULL;			/* ctfdw_fail_request frees it */
-			ctfdw_fail_request(r, psprintf("assume role \"%s\"", o->role_arn));
+		status = http_call(o, NULL, prep.url.data, (const char *const *) prep.headers, prep.nheaders,
+						   body, o->connect_timeout_ms, &reply, cerr);
+		ct_prepared_free(&prep);
+		free(body);
+		if (status == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not assume role \"%s\"", o->role_arn),
+					 errdetail_internal("%s", cerr)));
+		if (status != 200)
+		{
+			ct_parse_aws_error(reply, strlen(reply), &e);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not assume role \"%s\"", o->role_arn),
+					 e.code[0] ? errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
+										   e.request_id[0] ? e.request_id : "none", e.message) :
+					 errdetail("HTTP status %ld.", status)));
 		}
-		if (!ct_sts_parse(req->body.data, req->body.len, out, expiration, err, sizeof(err)))
+		if (!ct_sts_parse(reply, strlen(reply), out, expiration, err, sizeof(err)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 					 errmsg("could not assume role \"%s\": %s", o->role_arn, err)));
 	}
-	PG_FINALLY();
-	{
-		ct_prepared_free(&prep);
-		free(body);
-		if (req)
-			ct_http_free(req);
-		ct_http_destroy(http);
-	}
-	PG_END_TRY();
 }
 
 static CachedCredentials *

@@ -190,8 +190,8 @@ ct_uri_encode(CtBuf *b, const char *s, size_t len, bool keep_slash)
 	}
 }
 
-static int
-hexval(char c)
+int
+ct_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -214,9 +214,9 @@ ct_uri_decode(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 	{
 		if (s[i] == '%' && i + 2 < len &&
-			hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0)
+			ct_hexval(s[i + 1]) >= 0 && ct_hexval(s[i + 2]) >= 0)
 		{
-			out[o++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			out[o++] = (char) (ct_hexval(s[i + 1]) * 16 + ct_hexval(s[i + 2]));
 			i += 2;
 		}
 		else

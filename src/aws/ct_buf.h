@@ -45,5 +45,6 @@ extern char *ct_strndup(const char *s, size_t n);
 extern void ct_uri_encode(CtBuf *b, const char *s, size_t len, bool keep_slash);
 extern char *ct_uri_decode(const char *s, size_t len);
 extern void ct_hex(char *out, const unsigned char *in, size_t len);
+extern int	ct_hexval(char c);
 
 #endif							/* CT_BUF_H */

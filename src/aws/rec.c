@@ -47,18 +47,6 @@ ws(Scan *s)
 		s->p++;
 }
 
-static inline int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * At the opening quote; leaves p after the closing one.  Escapes are
  * checked; the bytes between them are jumped over with memchr.
@@ -100,8 +88,8 @@ scan_string(Scan *s)
 				s->p++;
 				break;
 			case 'u':
-				if (s->end - s->p < 5 || hexval(s->p[1]) < 0 || hexval(s->p[2]) < 0 ||
-					hexval(s->p[3]) < 0 || hexval(s->p[4]) < 0)
+				if (s->end - s->p < 5 || ct_hexval(s->p[1]) < 0 || ct_hexval(s->p[2]) < 0 ||
+					ct_hexval(s->p[3]) < 0 || ct_hexval(s->p[4]) < 0)
 					return fail(s, "invalid \\u escape");
 				s->p += 5;
 				break;
@@ -420,8 +408,8 @@ ct_span_string(const CtSpan *s, CtBuf *out)
 				break;
 			case 'u':
 				{
-					unsigned	cp = (unsigned) (hexval(p[1]) << 12 | hexval(p[2]) << 8 |
-												 hexval(p[3]) << 4 | hexval(p[4]));
+					unsigned	cp = (unsigned) (ct_hexval(p[1]) << 12 | ct_hexval(p[2]) << 8 |
+												 ct_hexval(p[3]) << 4 | ct_hexval(p[4]));
 
 					p += 4;
 					if (cp == 0)
@@ -432,8 +420,8 @@ ct_span_string(const CtSpan *s, CtBuf *out)
 
 						if (e - p < 7 || p[1] != '\\' || p[2] != 'u')
 							return false;
-						lo = (unsigned) (hexval(p[3]) << 12 | hexval(p[4]) << 8 |
-										 hexval(p[5]) << 4 | hexval(p[6]));
+						lo = (unsigned) (ct_hexval(p[3]) << 12 | ct_hexval(p[4]) << 8 |
+										 ct_hexval(p[5]) << 4 | ct_hexval(p[6]));
 						if (lo < 0xDC00 || lo > 0xDFFF)
 							return false;
 						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);

@@ -27,17 +27,6 @@ sub aws
 	return ($ok, $out, $err);
 }
 
-# LookupEvents' Username: the user name, or the session of an assumed role, ...
-sub api_username
-{
-	my $ui = $_[0]{userIdentity} || {};
-	return $ui->{userName} if $ui->{userName};
-	my $t = $ui->{type} || '';
-	return (split m!/!, $ui->{arn})[-1] if $t =~ /^(AssumedRole|FederatedUser)$/ && $ui->{arn};
-	return 'root' if $t eq 'Root';
-	return $ui->{invokedBy};
-}
-
 # expected events, straight from the generator's files
 sub lookup_events
 {

@@ -46,15 +46,6 @@ for my $region (qw(us-east-1 eu-west-1))
 		$events{$region} = \@e;
 	}
 }
-sub api_username
-{
-	my $ui = $_[0]{userIdentity} || {};
-	return $ui->{userName} if $ui->{userName};
-	my $t = $ui->{type} || '';
-	return (split m!/!, $ui->{arn})[-1] if $t =~ /^(AssumedRole|FederatedUser)$/ && $ui->{arn};
-	return 'root' if $t eq 'Root';
-	return $ui->{invokedBy};
-}
 my @us = @{ $events{'us-east-1'} };
 my @all = (@us, @{ $events{'eu-west-1'} });
 

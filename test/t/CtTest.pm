@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 
-our @EXPORT = qw(start_emulator ctl requests reset_emulator node_with_server
+our @EXPORT = qw(start_emulator ctl requests reset_emulator node_with_server api_username
   $TOP $SHARED $PYTHON %KEYS);
 
 our $TOP = $ENV{CT_TOP} || File::Spec->rel2abs("$ENV{TESTDIR}/../..");
@@ -77,6 +77,18 @@ sub requests
 }
 
 sub reset_emulator { ctl('reset') }
+
+# LookupEvents' Username of a record: the user name, or the session of an
+# assumed role, ... (the rule the README documents for the username column)
+sub api_username
+{
+	my $ui = $_[0]{userIdentity} || {};
+	return $ui->{userName} if $ui->{userName};
+	my $t = $ui->{type} || '';
+	return (split m!/!, $ui->{arn})[-1] if $t =~ /^(AssumedRole|FederatedUser)$/ && $ui->{arn};
+	return 'root' if $t eq 'Root';
+	return $ui->{invokedBy};
+}
 
 # A started cluster with the extension, server "emu" and a user mapping.
 sub node_with_server
