@@ -271,18 +271,22 @@ assume_role(CtFdwOptions *o, const CtCredentials *basep, CtCredentials *out, lon
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 	ct_free_endpoint(&ep);
-
-	ct_free_endpoint(&ep);
 	{
 		char	   *reply;
 		char		cerr[256];
 		long		status;
 		CtAwsError e;
+		/* palloc'd copies, so that nothing malloc'd is lost if the call errors out */
+		char	   *purl = pstrdup(prep.url.data);
+		char	   *pbody = pstrdup(body);
+		const char **headers = palloc(sizeof(char *) * Max(prep.nheaders, 1));
+		int			nheaders = prep.nheaders;
 
-		status = http_call(o, NULL, prep.url.data, (const char *const *) prep.headers, prep.nheaders,
-						   body, o->connect_timeout_ms, &reply, cerr);
+		for (int i = 0; i < nheaders; i++)
+			headers[i] = pstrdup(prep.headers[i]);
 		ct_prepared_free(&prep);
 		free(body);
+		status = http_call(o, NULL, purl, headers, nheaders, pbody, o->connect_timeout_ms, &reply, cerr);
 		if (status == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
