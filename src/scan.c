@@ -320,10 +320,12 @@ static void
 add_stream(CtS3Scan *s, StreamKind kind, char *prefix, const char *account,
 		   const char *region)
 {
+	/* streams live for the scan, whatever context the caller lists in */
+	MemoryContext old = MemoryContextSwitchTo(s->cxt ? s->cxt : CurrentMemoryContext);
 	ListStream *st = palloc0(sizeof(ListStream));
 
 	st->kind = kind;
-	st->prefix = prefix;
+	st->prefix = pstrdup(prefix);
 	st->ticket = -1;
 	st->account = account ? pstrdup(account) : NULL;
 	st->region = region ? pstrdup(region) : NULL;
@@ -336,6 +338,7 @@ add_stream(CtS3Scan *s, StreamKind kind, char *prefix, const char *account,
 		ct_buf_free(&b);
 	}
 	s->streams = lappend(s->streams, st);
+	MemoryContextSwitchTo(old);
 }
 
 static char *
@@ -578,7 +581,7 @@ enqueue(CtS3Scan *s, const char *key)
 		{
 			s->qcap = s->qcap ? s->qcap * 2 : 1024;
 			s->queue = s->queue ? repalloc(s->queue, s->qcap * sizeof(char *)) :
-				palloc(s->qcap * sizeof(char *));
+				MemoryContextAlloc(s->cxt, s->qcap * sizeof(char *));
 		}
 	}
 	s->queue[s->qtail++] = MemoryContextStrdup(s->cxt, key);
@@ -843,6 +846,15 @@ local_list(CtS3Scan *s, ListStream *st)
 	CtS3ListPage page;
 	bool		folders = st->kind != STREAM_FILES;
 
+	/*
+	 * The walk's names and paths are garbage once the page is taken (queued
+	 * keys and new streams are copied into the scan's context): keep them in
+	 * a context of their own, dropped at the end.
+	 */
+	MemoryContext walk = AllocSetContextCreate(s->cxt, "cloudtrail_fdw directory listing",
+											   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(walk);
+
 	local_list_dir(s, st->prefix, folders, st->start_after, &keys, &n, &cap);
 	memset(&page, 0, sizeof(page));
 	if (folders)
@@ -863,6 +875,8 @@ local_list(CtS3Scan *s, ListStream *st)
 	s->stats.lists++;
 	take_page(s, st, &page);
 	st->done = true;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(walk);
 }
 
 static void
@@ -1292,7 +1306,7 @@ ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
 	}
 }
 
-/* Mark a record of the current object as skipped (on_error 'skip'). */
+/* What the scan did, for EXPLAIN ANALYZE. */
 CtScanStats *
 ctfdw_s3_stats(CtS3Scan *s)
 {
