@@ -39,6 +39,39 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD extrnal_id 'x');    
 ALTER USER MAPPING FOR CURRENT_USER SERVER aws
   OPTIONS (ADD role_arn 'arn:aws-us-gov:iam::111122223333:role/cloudtrail-reader',
            ADD external_id 'id-1', ADD role_session_name 'audit@team', ADD duration '900');
+-- one source of credentials per user mapping
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD profile 'auditor');                   -- ERROR
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws OPTIONS (ADD credential_process '/bin/true');       -- ERROR
+CREATE SERVER aws2 FOREIGN DATA WRAPPER cloudtrail_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws2 OPTIONS (profile 'a', credential_process 'b');   -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER aws2 OPTIONS (profile 'auditor');
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws2 OPTIONS (ADD credential_source 'default');        -- ERROR
+ALTER USER MAPPING FOR CURRENT_USER SERVER aws2 OPTIONS (DROP profile, ADD credential_process 'helper --json');
+DROP SERVER aws2 CASCADE;
+
+-- ===================================================================
+-- endpoints: the partition's hosts, FIPS and dual-stack (EXPLAIN VERBOSE
+-- shows them; nothing is sent)
+-- ===================================================================
+CREATE SERVER gov FOREIGN DATA WRAPPER cloudtrail_fdw
+  OPTIONS (region 'us-gov-west-1', use_fips_endpoint 'true');
+CREATE SERVER china FOREIGN DATA WRAPPER cloudtrail_fdw
+  OPTIONS (region 'cn-north-1', use_dualstack_endpoint 'on');
+ALTER SERVER china OPTIONS (ADD use_fips_endpoint 'sometimes');  -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER gov OPTIONS (access_key_id 'AKIAEXAMPLE', secret_access_key 'x');
+CREATE USER MAPPING FOR CURRENT_USER SERVER china OPTIONS (access_key_id 'AKIAEXAMPLE', secret_access_key 'x');
+CREATE FOREIGN TABLE gov_trail (event_id text) SERVER gov OPTIONS (bucket 'gov-trail');
+CREATE FOREIGN TABLE gov_history (event_id text) SERVER gov
+  OPTIONS (source 'lookup_events', regions 'us-gov-west-1,us-gov-east-1');
+CREATE FOREIGN TABLE china_trail (event_id text) SERVER china OPTIONS (bucket 'cn-trail');
+CREATE FOREIGN TABLE china_history (event_id text) SERVER china OPTIONS (source 'lookup_events');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM gov_trail;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM gov_history;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM china_trail;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM china_history;
+ALTER SERVER gov OPTIONS (ADD use_dualstack_endpoint 'on');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM gov_history;
+DROP SERVER gov, china CASCADE;
 
 -- ===================================================================
 -- table and column options
@@ -84,7 +117,15 @@ CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (verify_tls '
 CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (sts_endpoint 'http://127.0.0.1:1'); -- ERROR
 CREATE SERVER user_srv FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (region 'eu-west-1');
 CREATE FOREIGN TABLE user_dir (event_id uuid) SERVER user_srv OPTIONS (directory '/etc'); -- ERROR
-DROP SERVER user_srv;
+-- the database server's own identity is not theirs to use
+CREATE USER MAPPING FOR CURRENT_USER SERVER user_srv OPTIONS (credential_source 'default');   -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER user_srv OPTIONS (profile 'default');             -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER user_srv OPTIONS (credential_process '/bin/id');  -- ERROR
+CREATE USER MAPPING FOR CURRENT_USER SERVER user_srv
+  OPTIONS (access_key_id 'AKIAEXAMPLE', secret_access_key 'theirs',
+           role_arn 'arn:aws:iam::111122223333:role/reader');
+ALTER USER MAPPING FOR CURRENT_USER SERVER user_srv OPTIONS (DROP access_key_id, DROP secret_access_key, ADD profile 'x'); -- ERROR
+DROP SERVER user_srv CASCADE;
 RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM regress_ct_user;
 DROP OWNED BY regress_ct_user;

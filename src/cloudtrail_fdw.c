@@ -503,10 +503,13 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyText("Calls", "none (the WHERE clause matches nothing)", es);
 		else
 		{
-			List	   *lines = NIL;
+			List	   *lines = NIL,
+					   *endpoints = NIL;
 
-			ctfdw_lookup_describe(o, w, &lines);
+			ctfdw_lookup_describe(o, w, &lines, &endpoints);
 			ExplainPropertyList("Calls", lines, es);
+			if (es->verbose && o->endpoint == NULL)
+				ExplainPropertyList("Endpoints", endpoints, es);
 		}
 		if (es->analyze && st->lookup)
 		{
@@ -525,6 +528,8 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	else
 		appendStringInfo(&b, "s3://%s/%s", o->bucket, o->prefix ? o->prefix : "");
 	ExplainPropertyText("CloudTrail Source", b.data, es);
+	if (es->verbose && o->source == CT_SOURCE_S3 && o->s3_endpoint == NULL)
+		ExplainPropertyText("Endpoint", ctfdw_endpoint(o, CT_SERVICE_S3, o->region), es);
 	ExplainPropertyText("Event Files", o->insight ? "insight" : "log", es);
 
 	resetStringInfo(&b);

@@ -23,6 +23,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/timestamp.h"
 
+#include "ct_config.h"
 #include "ct_rec.h"
 #include "ct_sigv4.h"
 
@@ -46,12 +47,16 @@ typedef struct CtFdwOptions
 	int			connect_timeout_ms;
 	int			request_timeout_s;
 	int			max_retries;
+	bool		use_fips;		/* FIPS endpoint hosts */
+	bool		use_dualstack;	/* dual-stack (IPv6) endpoint hosts */
 
 	/* user mapping (credentials) */
 	char	   *access_key_id;
 	char	   *secret_access_key;
 	char	   *session_token;
 	bool		default_chain;	/* credential_source 'default' */
+	char	   *profile;		/* from the server's shared AWS files */
+	char	   *credential_process; /* a command printing credentials */
 	char	   *role_arn;		/* assume this role with the keys above */
 	char	   *external_id;
 	char	   *role_session_name;
@@ -78,6 +83,7 @@ extern void ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credenti
 							  CtFdwOptions *opts);
 extern List *ctfdw_split_list(const char *value);
 extern bool ctfdw_valid_region(const char *s);
+extern char *ctfdw_endpoint(CtFdwOptions *o, CtService service, const char *region);
 extern bool ctfdw_valid_account(const char *s);
 
 /* Columns the FDW knows how to fill. */
@@ -202,6 +208,7 @@ extern bool ctfdw_lookup_next(CtLookupScan *scan, const char **rec, size_t *len,
 extern void ctfdw_lookup_rescan(CtLookupScan *scan);
 extern void ctfdw_lookup_end(CtLookupScan *scan);
 extern CtLookupStats *ctfdw_lookup_stats(CtLookupScan *scan);
-extern void ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines);
+extern void ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines,
+								  List **endpoints);
 
 #endif							/* CLOUDTRAIL_FDW_H */

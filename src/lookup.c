@@ -146,7 +146,7 @@ ceil_epoch(TimestampTz t)
 
 /* What EXPLAIN shows: the parameters each region's calls will carry. */
 void
-ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines)
+ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines, List **endpoints)
 {
 	int			a = chosen_attr(opts, w);
 	ListCell   *lc;
@@ -155,6 +155,9 @@ ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines)
 	{
 		StringInfoData b;
 
+		if (endpoints)
+			*endpoints = lappend(*endpoints, psprintf("%s: %s", (char *) lfirst(lc),
+													  ctfdw_endpoint(opts, CT_SERVICE_CLOUDTRAIL, lfirst(lc))));
 		initStringInfo(&b);
 		appendStringInfo(&b, "%s:", (char *) lfirst(lc));
 		if (a >= 0)
@@ -349,8 +352,7 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	memset(&regional, 0, sizeof(regional));
 	if (s->opts->endpoint == NULL)
 	{
-		char	   *url = psprintf("https://cloudtrail.%s.amazonaws.com%s", st->region,
-								   strncmp(st->region, "cn-", 3) == 0 ? ".cn" : "");
+		char	   *url = ctfdw_endpoint(s->opts, CT_SERVICE_CLOUDTRAIL, st->region);
 
 		if (!ct_parse_endpoint(url, &regional, err, sizeof(err)))
 			elog(ERROR, "bad default endpoint \"%s\"", url);

@@ -79,6 +79,8 @@ static const CtOption ct_options[] = {
 	{"request_timeout", ForeignServerRelationId, OPT_INT, 0, NULL, 1, 86400},
 	{"max_retries", ForeignServerRelationId, OPT_INT, 0, NULL, 0, 50},
 	{"sts_endpoint", ForeignServerRelationId, OPT_URL, OPT_SUPERUSER},
+	{"use_fips_endpoint", ForeignServerRelationId, OPT_BOOL},
+	{"use_dualstack_endpoint", ForeignServerRelationId, OPT_BOOL},
 	{"role_arn", ForeignServerRelationId, OPT_ROLE},
 
 	/* user mapping: credentials */
@@ -86,6 +88,8 @@ static const CtOption ct_options[] = {
 	{"secret_access_key", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"session_token", UserMappingRelationId, OPT_STRING, OPT_SECRET},
 	{"credential_source", UserMappingRelationId, OPT_ENUM, OPT_SUPERUSER, "default"},
+	{"profile", UserMappingRelationId, OPT_STRING, OPT_SUPERUSER},
+	{"credential_process", UserMappingRelationId, OPT_STRING, OPT_SUPERUSER},
 	{"role_arn", UserMappingRelationId, OPT_ROLE},
 	{"external_id", UserMappingRelationId, OPT_STRING},
 	{"role_session_name", UserMappingRelationId, OPT_SESSION},
@@ -481,6 +485,8 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("only superuser can set option \"%s\"", o->name),
+					 o->context == UserMappingRelationId ?
+					 errhint("The option lends the database server's own AWS identity; give access_key_id and secret_access_key instead.") :
 					 errhint("The option makes the database server reach places or files of its own choosing.")));
 		check_value(o, def);
 
@@ -538,14 +544,24 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 	}
 	if (catalog == UserMappingRelationId)
 	{
+		const char *sources[] = {"access_key_id", "credential_source", "profile", "credential_process"};
+		const char *first = NULL;
+
 		if (has_access != has_secret)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together")));
-		if (has_access && list_member_str_opt(options, "credential_source"))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("options \"credential_source\" and \"access_key_id\" cannot be used together")));
+		for (int i = 0; i < lengthof(sources); i++)
+		{
+			if (!list_member_str_opt(options, sources[i]))
+				continue;
+			if (first)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("options \"%s\" and \"%s\" cannot be used together", first, sources[i]),
+						 errhint("A user mapping takes one source of credentials: keys, credential_source, profile or credential_process.")));
+			first = sources[i];
+		}
 		if (has_token && !has_access)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -634,6 +650,14 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->role_arn = defGetString(def);
 		else if (strcmp(n, "credential_source") == 0)
 			opts->default_chain = true;
+		else if (strcmp(n, "profile") == 0)
+			opts->profile = defGetString(def);
+		else if (strcmp(n, "credential_process") == 0)
+			opts->credential_process = defGetString(def);
+		else if (strcmp(n, "use_fips_endpoint") == 0)
+			opts->use_fips = defGetBoolean(def);
+		else if (strcmp(n, "use_dualstack_endpoint") == 0)
+			opts->use_dualstack = defGetBoolean(def);
 		else if (strcmp(n, "external_id") == 0)
 			opts->external_id = defGetString(def);
 		else if (strcmp(n, "role_session_name") == 0)
@@ -673,4 +697,26 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 		else if (strcmp(n, "lookup_max_wait") == 0)
 			opts->lookup_max_wait = interval_usecs(n, defGetString(def));
 	}
+}
+
+/*
+ * The URL a service is reached at in a region: the endpoint option if the
+ * server has one, else the partition's host (FIPS, dual-stack as asked).
+ */
+char *
+ctfdw_endpoint(CtFdwOptions *o, CtService service, const char *region)
+{
+	const char *given = service == CT_SERVICE_S3 ? o->s3_endpoint :
+		service == CT_SERVICE_STS ? o->sts_endpoint : o->endpoint;
+	char	   *url,
+			   *copy;
+
+	if (given)
+		return pstrdup(given);
+	url = ct_service_url(service, region, o->use_fips, o->use_dualstack);
+	if (!url)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	copy = pstrdup(url);
+	free(url);
+	return copy;
 }

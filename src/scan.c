@@ -251,17 +251,42 @@ ctfdw_fail_request(void *request, const char *what)
 	CtAwsError e;
 	long		status = req->status;
 	char	   *curl_error = req->curl_code ? pstrdup(req->curl_error) : NULL;
-	char	   *server_time = NULL;
+	bool		skewed = false;
+	TimestampTz aws_now = 0;
+	const char *paren;
 
 	ct_parse_aws_error(req->body.data, req->body.len, &e);
 	if (!e.request_id[0])
 		snprintf(e.request_id, sizeof(e.request_id), "%s", req->request_id[0] ? req->request_id : "none");
 	if (strcmp(e.code, "RequestTimeTooSkewed") == 0)
 	{
+		/* S3 says its time in ServerTime */
 		char	   *t = ct_xml_value(req->body.data, req->body.len, "ServerTime", NULL);
 
-		server_time = t ? pstrdup(t) : NULL;
+		if (t)
+			aws_now = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(t),
+															  ObjectIdGetDatum(InvalidOid),
+															  Int32GetDatum(-1)));
+		skewed = t != NULL;
 		free(t);
+	}
+	else if ((strncmp(e.message, "Signature expired", 17) == 0 ||
+			  strncmp(e.message, "Signature not yet current", 25) == 0) &&
+			 (paren = strrchr(e.message, '(')) != NULL)
+	{
+		/* the other services: "... (20261121T101500Z - 15 min.)", their time first */
+		int			y,
+					mo,
+					d,
+					h,
+					mi,
+					sec;
+
+		if (sscanf(paren + 1, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &sec) == 6)
+		{
+			aws_now = time_t_to_timestamptz((pg_time_t) ct_timegm(y, mo, d, h, mi, sec));
+			skewed = true;
+		}
 	}
 	ct_http_free(req);
 
@@ -270,21 +295,14 @@ ctfdw_fail_request(void *request, const char *what)
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not %s", what),
 				 errdetail_internal("%s", curl_error)));
-	if (server_time)
-	{
-		TimestampTz st = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-																 CStringGetDatum(server_time),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
-
+	if (skewed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not %s: the database server's clock is off", what),
 				 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
 						   e.request_id, e.message),
 				 errhint("The server clock differs from AWS's by about %lld seconds; AWS accepts 15 minutes. Synchronise it (NTP).",
-						 (long long) ((GetCurrentTimestamp() - st) / USECS_PER_SEC))));
-	}
+						 (long long) ((GetCurrentTimestamp() - aws_now) / USECS_PER_SEC))));
 	ereport(ERROR,
 			(errcode(strcmp(e.code, "NoSuchBucket") == 0 || strcmp(e.code, "NoSuchKey") == 0 ?
 					 ERRCODE_FDW_TABLE_NOT_FOUND : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -494,18 +512,12 @@ start_network(CtS3Scan *s)
 {
 	CtHttpConfig cfg;
 	char		err[256];
-	const char *endpoint = s->opts->s3_endpoint;
-	char	   *def = NULL;
+	const char *endpoint;
 
 	ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
 	snprintf(s->s3_region, sizeof(s->s3_region), "%s", s->opts->region);
-	if (endpoint == NULL)
-	{
-		def = psprintf("https://s3.%s.amazonaws.com%s", s->s3_region,
-					   strncmp(s->s3_region, "cn-", 3) == 0 ? ".cn" : "");
-		endpoint = def;
-		s->default_endpoint = true;
-	}
+	endpoint = ctfdw_endpoint(s->opts, CT_SERVICE_S3, s->s3_region);
+	s->default_endpoint = s->opts->s3_endpoint == NULL;
 	if (!ct_parse_endpoint(endpoint, &s->ep, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
@@ -914,9 +926,13 @@ follow_region(CtS3Scan *s, CtHttpReq *req)
 	snprintf(s->s3_region, sizeof(s->s3_region), "%s", region);
 	if (s->default_endpoint)
 	{
-		free(s->ep.host);
-		s->ep.host = ct_strdup(psprintf("s3.%s.amazonaws.com%s", region,
-										strncmp(region, "cn-", 3) == 0 ? ".cn" : ""));
+		CtEndpoint	ep;
+		char		err[256];
+
+		if (!ct_parse_endpoint(ctfdw_endpoint(s->opts, CT_SERVICE_S3, region), &ep, err, sizeof(err)))
+			elog(ERROR, "bad S3 endpoint for region \"%s\": %s", region, err);
+		ct_free_endpoint(&s->ep);
+		s->ep = ep;
 	}
 	return true;
 }

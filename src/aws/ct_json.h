@@ -26,6 +26,7 @@ extern CtJson *ct_json_parse(const char *text, size_t len, char *err, size_t err
 extern void ct_json_free_doc(CtJson *doc);
 extern CtJson *ct_json_member(CtJson *obj, const char *name);
 extern const char *ct_json_string(CtJson *obj, const char *name);
+extern bool ct_json_int(CtJson *obj, const char *name, long long *out);
 extern int	ct_json_array_length(CtJson *arr);
 extern CtJson *ct_json_array_get(CtJson *arr, int i);
 

@@ -24,6 +24,8 @@ extern char *ct_sts_web_identity_body(const char *role_arn, const char *session_
 									  const char *token);
 extern bool ct_parse_json_credentials(const char *body, size_t len, CtCredentials *out,
 									  long long *expiration, char *err, size_t errlen);
+extern bool ct_parse_process_credentials(const char *body, size_t len, CtCredentials *out,
+										 long long *expiration, char *err, size_t errlen);
 extern bool ct_post_prepare(CtPrepared *out, const CtEndpoint *ep, const char *service,
 							const char *content_type, const char *target, const char *body,
 							const char *region, const CtCredentials *cred, long long now);

@@ -84,6 +84,18 @@ ct_json_string(CtJson *obj, const char *name)
 	return NULL;
 }
 
+/* An integer member: false if absent or not an integer. */
+bool
+ct_json_int(CtJson *obj, const char *name, long long *out)
+{
+	CtJson	   *v = ct_json_member(obj, name);
+
+	if (!v || !json_object_is_type(J(v), json_type_int))
+		return false;
+	*out = (long long) json_object_get_int64(J(v));
+	return true;
+}
+
 int
 ct_json_array_length(CtJson *arr)
 {

@@ -10,6 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,10 @@ ct_sts_assume_role_body(const char *role_arn, const char *session_name,
 	return b.data;
 }
 
-/* "2026-11-21T18:00:00Z" (fractions allowed) to epoch seconds */
+/*
+ * ISO 8601 to epoch seconds: "2026-11-21T18:00:00Z", with fractions of a
+ * second and a numeric offset ("+01:00") allowed.
+ */
 static bool
 parse_iso(const char *s, long long *out)
 {
@@ -62,11 +66,24 @@ parse_iso(const char *s, long long *out)
 				d,
 				h,
 				mi,
-				sec;
+				sec,
+				n = 0;
+	const char *z;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n == 0)
 		return false;
 	*out = ct_timegm(y, mo, d, h, mi, sec);
+	z = s + n;
+	if (*z == '.')
+		for (z++; *z >= '0' && *z <= '9'; z++)
+			;
+	if ((*z == '+' || *z == '-') && strlen(z) >= 6 && z[3] == ':')
+	{
+		int			oh = atoi(z + 1),
+					om = atoi(z + 4);
+
+		*out -= (*z == '+' ? 1 : -1) * (oh * 3600LL + om * 60LL);
+	}
 	return true;
 }
 
@@ -120,6 +137,48 @@ ct_parse_json_credentials(const char *body, size_t len, CtCredentials *out,
 	out->session_token = ct_strdup(token);
 	ct_json_free_doc(doc);
 	return true;
+}
+
+/*
+ * What a credential_process prints: {"Version": 1, "AccessKeyId",
+ * "SecretAccessKey", "SessionToken"?, "Expiration"?}.  Without an
+ * Expiration, *expiration is LLONG_MAX.
+ */
+bool
+ct_parse_process_credentials(const char *body, size_t len, CtCredentials *out,
+							 long long *expiration, char *err, size_t errlen)
+{
+	CtJson	   *doc = ct_json_parse(body, len, err, errlen);
+	const char *akid,
+			   *secret,
+			   *token,
+			   *exp;
+	long long	version;
+
+	memset(out, 0, sizeof(*out));
+	if (!doc)
+		return false;
+	akid = ct_json_string(doc, "AccessKeyId");
+	secret = ct_json_string(doc, "SecretAccessKey");
+	token = ct_json_string(doc, "SessionToken");
+	exp = ct_json_string(doc, "Expiration");
+	*expiration = LLONG_MAX;
+	if (!ct_json_int(doc, "Version", &version) || version != 1)
+		snprintf(err, errlen, "the output's \"Version\" is not 1");
+	else if (!akid || !secret)
+		snprintf(err, errlen, "the output lacks AccessKeyId or SecretAccessKey");
+	else if (exp && !parse_iso(exp, expiration))
+		snprintf(err, errlen, "the output's Expiration is not an ISO 8601 time");
+	else
+	{
+		out->access_key_id = ct_strdup(akid);
+		out->secret_access_key = ct_strdup(secret);
+		out->session_token = token ? ct_strdup(token) : NULL;
+		ct_json_free_doc(doc);
+		return true;
+	}
+	ct_json_free_doc(doc);
+	return false;
 }
 
 void

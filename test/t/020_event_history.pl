@@ -178,6 +178,12 @@ like(err('SELECT event_id FROM history_us'), qr/malformed CloudTrailEvent in a L
 ctl('fault', { match => { op => 'LookupEvents' }, kind => 'body', body => '<html>oops</html>' });
 like(err('SELECT event_id FROM history_us'), qr/could not read a LookupEvents reply from region us-east-1/,
 	'a reply that is not JSON: a clear error');
+
+# the JSON API's answer to a skewed clock is a signature error: said plainly
+ctl('clock', { skew_seconds => 1800 });
+like(err('SELECT count(*) FROM history_us'), qr/clock is off.*HINT:.*differs from AWS's by about -?1[78]\d\d seconds/s,
+	'LookupEvents: "Signature expired" from a skewed clock says the clock is off, and by how much');
+ctl('clock', { skew_seconds => 0 });
 reset_emulator();
 
 # ---- UNION with the trail table, same columns

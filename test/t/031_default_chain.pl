@@ -25,7 +25,10 @@ close $fh;
 
 my @chain_vars = qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE
   AWS_ROLE_ARN AWS_ROLE_SESSION_NAME AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN
-  AWS_EC2_METADATA_SERVICE_ENDPOINT AWS_EC2_METADATA_DISABLED);
+  AWS_EC2_METADATA_SERVICE_ENDPOINT AWS_EC2_METADATA_DISABLED AWS_PROFILE);
+# no shared files, whatever the home directory of the cluster's user holds
+$ENV{AWS_SHARED_CREDENTIALS_FILE} = "$emu->{dir}/no-credentials";
+$ENV{AWS_CONFIG_FILE} = "$emu->{dir}/no-config";
 my %sources = (
 	environment => { AWS_ACCESS_KEY_ID => $KEYS{key2}[0], AWS_SECRET_ACCESS_KEY => $KEYS{key2}[1],
 		AWS_EC2_METADATA_DISABLED => 'true' },
@@ -87,7 +90,7 @@ for my $name ('environment', 'web identity', 'container endpoint', 'instance met
 	$node->restart;
 }
 my ($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM t');
-like($err, qr/no AWS credentials found for the database server.*Tried: environment, web identity, container endpoint, EC2 instance metadata/s,
+like($err, qr/no AWS credentials found for the database server.*Tried: environment, shared files \(profile "default"\), web identity, container endpoint, EC2 instance metadata/s,
 	'no source: a clear error listing the sources tried');
 
 # only a superuser may hand out the server's identity
@@ -97,6 +100,6 @@ $node->safe_psql('postgres', q{CREATE ROLE regress_chain LOGIN; GRANT USAGE ON F
 like($err, qr/only superuser can set option "credential_source"/, 'a non-superuser cannot use the default chain');
 ($ret, $out, $err) = $node->psql('postgres',
 	q{ALTER USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (ADD access_key_id 'a', ADD secret_access_key 'b')});
-like($err, qr/"credential_source" and "access_key_id" cannot be used together/, 'keys and the default chain exclude each other');
+like($err, qr/"access_key_id" and "credential_source" cannot be used together/, 'keys and the default chain exclude each other');
 
 done_testing();
