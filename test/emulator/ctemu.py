@@ -163,6 +163,10 @@ class State:
                 "token": "FwoG" + secrets.token_urlsafe(90),
                 "expires": int(now_epoch() + self.clock_skew + (self.sts_duration or duration))}
         self.keys[akid] = cred
+        if os.environ.get("CTEMU_SECRETS_FILE"):
+            # for test/run's search of the server logs: every secret handed out
+            with open(os.environ["CTEMU_SECRETS_FILE"], "a") as f:
+                f.write(f"{cred['secret']}\n{cred['token']}\n")
         return akid, cred
 
 
@@ -213,9 +217,10 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        self.info["status"] = status
+        self.record()                   # before the body: a client done reading finds it logged
         if not head_only:
             self.wfile.write(body)
-        self.info["status"] = status
 
     def drop(self):
         self.close_connection = True
@@ -246,6 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         self.info = {"time": now_epoch(), "method": method,
                      "host": self.headers.get("Host")}
         if self.raw_path.startswith("/_ctl/"):
+            self.info["_logged"] = True         # control requests are not in the log
             return self.control()
         try:
             service = self.classify()
@@ -275,8 +281,14 @@ class Handler(BaseHTTPRequestHandler):
                        AwsError(500, "InternalFailure", "internal error in the emulator"))
         finally:
             if "status" in self.info or "dropped" in self.info:
-                with self.st.lock:
-                    self.st.log.append(self.info)
+                self.record()
+
+    def record(self):
+        """Put the request in the log, once (later changes to info still show)."""
+        if not self.info.get("_logged"):
+            self.info["_logged"] = True
+            with self.st.lock:
+                self.st.log.append(self.info)
 
     def classify(self):
         host = (self.headers.get("Host") or "").split(":")[0]
@@ -526,9 +538,10 @@ class Handler(BaseHTTPRequestHandler):
             for k, v in hdr.items():
                 self.send_header(k, v)
             self.end_headers()
+            self.info["dropped"] = True
+            self.record()
             self.wfile.write(body[:len(body) // 2])
             self.wfile.flush()
-            self.info["dropped"] = True
             self.drop()
             return
         if f and f["kind"] == "corrupt":
@@ -841,7 +854,7 @@ class Handler(BaseHTTPRequestHandler):
                     st.now_offset = parse_time(body["lookup_now"]) - now_epoch()
             elif p == "log":
                 if self.method == "GET":
-                    out = st.log
+                    out = [{k: v for k, v in e.items() if k != "_logged"} for e in st.log]
                 else:
                     st.log = []
             elif p == "reload":
