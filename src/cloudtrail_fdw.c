@@ -169,7 +169,8 @@ static void
 cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	Cost		startup = 100;
-	Cost		total = startup + baserel->rows * (cpu_tuple_cost * 10);
+	/* a record is gunzipped and scanned: ~5 us, some fifty heap tuples' worth */
+	Cost		total = startup + baserel->rows * (cpu_tuple_cost * 50);
 	bool		lookup = is_lookup_table(foreigntableid);
 
 	add_path(baserel, (Path *)
@@ -182,7 +183,9 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 
 	/*
 	 * A parallel scan shares out the objects: each participant fetches and
-	 * parses its own.  Parsing dominates, so the work divides well.
+	 * parses its own.  Parsing dominates, so the work divides well, and
+	 * sending a row to the leader costs much less than making it: even an
+	 * aggregate that cannot be split (count(DISTINCT ...)) gains.
 	 */
 	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
 	{

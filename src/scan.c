@@ -68,7 +68,9 @@
  * objects of a files stream are numbered in listing order, and a shared
  * counter per stream hands out those numbers as tickets.  A participant
  * fetches an object only when its number is the ticket it holds, so each
- * object is read by exactly one participant.
+ * object is read by exactly one participant.  Tickets are taken when a
+ * participant has room to fetch, not when it lists, so the work goes to
+ * whoever is free.
  */
 #define CT_PARALLEL_STREAMS 16384
 
@@ -108,6 +110,13 @@ typedef struct ListStream
 	CtSharedStream *shared;		/* parallel: this stream's counter */
 } ListStream;
 
+/* A listed object waiting to be fetched, and the stream that listed it. */
+typedef struct QueuedObject
+{
+	char	   *key;
+	ListStream *stream;
+} QueuedObject;
+
 typedef struct ObjState
 {
 	char	   *key;			/* palloc'd */
@@ -144,7 +153,7 @@ struct CtS3Scan
 	CtHttp	   *http;
 
 	List	   *streams;		/* of ListStream * */
-	char	  **queue;			/* keys to fetch */
+	QueuedObject *queue;		/* listed, to fetch (parallel: if claimed) */
 	int			qhead;
 	int			qtail;
 	int			qcap;
@@ -579,24 +588,25 @@ s3_request(CtS3Scan *s, const char *key, const char *query, const char *range,
 /* ---------------------------------------------------------------- queue */
 
 static void
-enqueue(CtS3Scan *s, const char *key)
+enqueue(CtS3Scan *s, ListStream *st, const char *key)
 {
 	if (s->qtail == s->qcap)
 	{
 		if (s->qhead > 0)
 		{
-			memmove(s->queue, s->queue + s->qhead, (s->qtail - s->qhead) * sizeof(char *));
+			memmove(s->queue, s->queue + s->qhead, (s->qtail - s->qhead) * sizeof(QueuedObject));
 			s->qtail -= s->qhead;
 			s->qhead = 0;
 		}
 		if (s->qtail == s->qcap)
 		{
 			s->qcap = s->qcap ? s->qcap * 2 : 1024;
-			s->queue = s->queue ? repalloc(s->queue, s->qcap * sizeof(char *)) :
-				MemoryContextAlloc(s->cxt, s->qcap * sizeof(char *));
+			s->queue = s->queue ? repalloc(s->queue, s->qcap * sizeof(QueuedObject)) :
+				MemoryContextAlloc(s->cxt, s->qcap * sizeof(QueuedObject));
 		}
 	}
-	s->queue[s->qtail++] = MemoryContextStrdup(s->cxt, key);
+	s->queue[s->qtail].key = MemoryContextStrdup(s->cxt, key);
+	s->queue[s->qtail++].stream = st;
 }
 
 static int
@@ -758,9 +768,7 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		}
 		if (s->bounded_lo && k.stamp + 59 < s->stamp_lo)
 			continue;
-		if (s->shared && !claim(s, st))
-			continue;
-		enqueue(s, key);
+		enqueue(s, st, key);
 	}
 	if (page->truncated && page->next_token)
 	{
@@ -1195,7 +1203,19 @@ start_work(CtS3Scan *s, int64 now)
 		}
 	}
 	while (s->nactive < s->opts->max_concurrency && queued(s) > 0)
-		new_object(s, s->queue[s->qhead++]);
+	{
+		QueuedObject *q = &s->queue[s->qhead++];
+
+		/*
+		 * Parallel: claimed only now, when there is room to fetch it, so the
+		 * objects go to whichever participant is free, not to the first to
+		 * list them.
+		 */
+		if (s->shared && !claim(s, q->stream))
+			pfree(q->key);
+		else
+			new_object(s, q->key);
+	}
 }
 
 /* An object whose reader can make progress without the network. */

@@ -139,6 +139,17 @@ $fetched{ $_->{key} }++ for grep { ($_->{op} || '') eq 'GetObject' } requests();
 is(scalar(keys %fetched), scalar(grep { !$_->{insight} } @files), 'parallel: every log file fetched');
 is(scalar(grep { $_ > 1 } values %fetched), 0, 'parallel: none fetched twice');
 is(sql_one("$par_set $all_sql"), $serial, 'parallel: the same rows as a serial scan');
+# the work is shared: objects are claimed when a participant has room, so the
+# leader (which starts first) does not take them all (50 ms a request keeps
+# it busy while the workers start)
+ctl('latency', { ms => 50 });
+my $pplan = sql_one("$par_set EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) SELECT count(*) FROM trail_events");
+ctl('latency', { ms => 0 });
+my ($scan_part) = $pplan =~ /(Parallel Foreign Scan.*)/s;
+my @worker_rows = ($scan_part || '') =~ /Worker \d+:\s+actual rows=(\d+)/g;
+ok(@worker_rows == 2 && !grep({ $_ == 0 } @worker_rows),
+	'parallel: both workers read events (' . join(', ', @worker_rows) . ' rows)')
+  or diag($pplan);
 
 # virtual-hosted addressing (<bucket>.localhost) and a bucket in another region
 my $vh_url = $emu->{url} =~ s/127\.0\.0\.1/localhost/r;
