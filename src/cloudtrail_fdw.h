@@ -183,6 +183,7 @@ extern void ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **line
 extern Size ctfdw_shared_size(void);
 extern void ctfdw_shared_init(CtShared *sh);
 extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
+extern void ctfdw_shared_set_credentials(CtShared *sh, CtFdwOptions *opts);
 
 extern void ctfdw_fail_request(void *req, const char *what);
 extern int64 ctfdw_backoff_ms(int attempt, int64 base, int64 cap);

@@ -80,10 +80,21 @@ typedef struct CtSharedStream
 	pg_atomic_uint64 next;		/* next object number to hand out */
 } CtSharedStream;
 
+#define SHARED_CRED_SIZE 8192
+
 struct CtShared
 {
 	slock_t		mutex;			/* protects slot allocation */
 	CtSharedStream streams[CT_PARALLEL_STREAMS];
+
+	/*
+	 * The leader's credentials, so that workers need not fetch their own
+	 * (an AssumeRole per worker per query otherwise): key id, secret and
+	 * token one after the other, NUL-terminated.  Empty if they did not
+	 * fit; then each worker resolves its own.
+	 */
+	int			cred_len;
+	char		cred[SHARED_CRED_SIZE];
 };
 
 typedef enum StreamKind
@@ -516,6 +527,8 @@ ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 	return s;
 }
 
+static bool shared_credentials(CtS3Scan *s);
+
 static void
 start_network(CtS3Scan *s)
 {
@@ -523,7 +536,8 @@ start_network(CtS3Scan *s)
 	char		err[256];
 	const char *endpoint;
 
-	ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
+	if (!shared_credentials(s))
+		ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
 	snprintf(s->s3_region, sizeof(s->s3_region), "%s", s->opts->region);
 	endpoint = ctfdw_endpoint(s->opts, CT_SERVICE_S3, s->s3_region);
 	s->default_endpoint = s->opts->s3_endpoint == NULL;
@@ -627,6 +641,7 @@ void
 ctfdw_shared_init(CtShared *sh)
 {
 	SpinLockInit(&sh->mutex);
+	sh->cred_len = 0;
 	for (int i = 0; i < CT_PARALLEL_STREAMS; i++)
 	{
 		sh->streams[i].hash = 0;
@@ -638,6 +653,52 @@ void
 ctfdw_s3_set_shared(CtS3Scan *s, CtShared *sh)
 {
 	s->shared = sh;
+}
+
+/* The leader puts the credentials it signs with where its workers find them. */
+void
+ctfdw_shared_set_credentials(CtShared *sh, CtFdwOptions *opts)
+{
+	CtCredentials c;
+	const char *token;
+	size_t		a,
+				b,
+				t;
+
+	if (opts->source != CT_SOURCE_S3)
+		return;
+	ctfdw_credentials(opts, &c, false, CurrentMemoryContext);
+	token = c.session_token ? c.session_token : "";
+	a = strlen(c.access_key_id) + 1;
+	b = strlen(c.secret_access_key) + 1;
+	t = strlen(token) + 1;
+	if (a + b + t <= SHARED_CRED_SIZE)
+	{
+		memcpy(sh->cred, c.access_key_id, a);
+		memcpy(sh->cred + a, c.secret_access_key, b);
+		memcpy(sh->cred + a + b, token, t);
+		sh->cred_len = (int) (a + b + t);
+	}
+	explicit_bzero(c.secret_access_key, b);
+	if (c.session_token)
+		explicit_bzero(c.session_token, t);
+}
+
+/* Credentials from the leader, if it left them; false if not. */
+static bool
+shared_credentials(CtS3Scan *s)
+{
+	const char *p;
+
+	if (!s->shared || s->shared->cred_len == 0)
+		return false;
+	p = s->shared->cred;
+	s->cred.access_key_id = MemoryContextStrdup(s->cxt, p);
+	p += strlen(p) + 1;
+	s->cred.secret_access_key = MemoryContextStrdup(s->cxt, p);
+	p += strlen(p) + 1;
+	s->cred.session_token = *p ? MemoryContextStrdup(s->cxt, p) : NULL;
+	return true;
 }
 
 /* The shared counter of a stream, found or made by its prefix. */

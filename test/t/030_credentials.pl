@@ -68,6 +68,16 @@ is(scalar(assumes()), 2, 'and the role was assumed again');
 ctl('clock', { skew_seconds => 0 });
 $bg->quit;
 
+# ---- a parallel scan: the workers sign with the leader's credentials
+reset_emulator();
+my $par = $node->safe_psql('postgres', q{
+	SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 2;
+	EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM cross_t;
+	SELECT count(*) FROM cross_t;});
+like($par, qr/Workers Launched: 2/, 'a parallel scan through the assumed role');
+like($par, qr/^$want$/m, 'reads every event');
+is(scalar(assumes()), 1, 'one AssumeRole for the leader and its workers');
+
 # ---- failures are clear
 reset_emulator();
 $node->safe_psql('postgres', q{ALTER USER MAPPING FOR CURRENT_USER SERVER xacct OPTIONS (SET external_id 'wrong-id')});
