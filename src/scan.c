@@ -849,10 +849,12 @@ cmp_str(const void *a, const void *b)
 /*
  * List a directory table's folder the way S3 would list the prefix:
  * everything below it (or, for discovery, its subfolders), sorted, after
- * start_after.  Date folders wholly before start_after or after the window
- * are not entered.
+ * start_after, at most LOCAL_PAGE files at a time (returns true when the
+ * page is full).  Date folders wholly before start_after are not entered.
  */
-static void
+#define LOCAL_PAGE 1000
+
+static bool
 local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *start_after,
 			   char ***keys, int *n, int *cap)
 {
@@ -865,7 +867,7 @@ local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *star
 	if (d == NULL)
 	{
 		if (errno == ENOENT)
-			return;
+			return false;
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open directory \"%s\": %m", path)));
@@ -904,7 +906,8 @@ local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *star
 			/* everything in sub sorts before start_after: skip the folder */
 			if (start_after && strcmp(psprintf("%s~", sub), start_after) < 0)
 				continue;
-			local_list_dir(s, sub, false, start_after, keys, n, cap);
+			if (local_list_dir(s, sub, false, start_after, keys, n, cap))
+				return true;
 		}
 		else if (!folders_only && (!start_after || strcmp(relname, start_after) > 0))
 		{
@@ -914,8 +917,11 @@ local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *star
 				*keys = *keys ? repalloc(*keys, *cap * sizeof(char *)) : palloc(*cap * sizeof(char *));
 			}
 			(*keys)[(*n)++] = relname;
+			if (*n >= LOCAL_PAGE)
+				return true;
 		}
 	}
+	return false;
 }
 
 static void
@@ -936,8 +942,10 @@ local_list(CtS3Scan *s, ListStream *st)
 											   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(walk);
 
-	local_list_dir(s, st->prefix, folders, st->start_after, &keys, &n, &cap);
+	bool		full = local_list_dir(s, st->prefix, folders, st->start_after, &keys, &n, &cap);
+
 	memset(&page, 0, sizeof(page));
+	page.truncated = full;
 	if (folders)
 	{
 		page.prefixes = keys;
@@ -955,7 +963,10 @@ local_list(CtS3Scan *s, ListStream *st)
 	}
 	s->stats.lists++;
 	take_page(s, st, &page);
-	st->done = true;
+	if (full && !st->done)
+		st->start_after = MemoryContextStrdup(s->cxt, keys[n - 1]);	/* the next page */
+	else
+		st->done = true;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(walk);
 }

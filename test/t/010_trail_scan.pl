@@ -489,4 +489,32 @@ is($mismatch, 0, 'every column of every real record equals the value computed fr
 like(sql_one(q{SELECT DISTINCT log_file FROM real_all}), qr{^s3://trail-bucket/real/AWSLogs/123456789012/.*REALRECORDS00000\.json\.gz$},
 	'log_file names the object');
 
+# ===================================================================
+# a directory table walks a big folder in pages of 1,000 files, as S3 lists
+# ===================================================================
+my $pagedir = PostgreSQL::Test::Utils::tempdir();
+IPC::Run::run([ $PYTHON, "$TOP/test/emulator/gentrail.py", '--data', $pagedir,
+	'--records', "$SHARED/data/real-cloudtrail/records.ndjson", '--days', '5', '--events-per-day', '400',
+	'--regions', 'us-east-1', '--records-per-file', '1-2', '--end', '2026-11-20T00:00:00Z',
+	'--seed', '11', '--no-digests', '--insights', '0' ], '>', \my $gen_out) or die 'gentrail failed';
+my %per_folder;
+my $big_events = 0;
+for (split /\n/, slurp_file("$pagedir/files.ndjson"))
+{
+	my $f = decode_json($_);
+	$per_folder{"$f->{account}/$f->{region}"}++;
+	$big_events += $f->{records};
+}
+my $pages = 0;
+$pages += int(($_ + 999) / 1000) for values %per_folder;
+sql_one(qq{CREATE FOREIGN TABLE big_dir (event_id text) SERVER emu OPTIONS (directory '$pagedir/s3/trail-bucket')});
+my $bplan = sql_one('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM big_dir');
+my ($blists) = $bplan =~ /List Requests: (\d+)/;
+my ($brecords) = $bplan =~ /Records: (\d+)/;
+ok((grep { $_ > 1000 } values %per_folder) == keys %per_folder,
+	'the generated folders hold more than 1,000 files (' . join(', ', values %per_folder) . ')');
+is($brecords, $big_events, 'directory table: every event of the big folders');
+is($blists, 1 + scalar(keys %per_folder) + $pages,
+	"listed in pages: 1 root + 1 per account + $pages pages of at most 1,000 files");
+
 done_testing();
