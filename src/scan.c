@@ -148,6 +148,7 @@ typedef struct ObjState
 struct CtS3Scan
 {
 	MemoryContext cxt;
+	MemoryContext work_cxt;		/* what one round of network work allocates */
 	CtFdwOptions *opts;
 	CtWindow   *w;
 	bool		bounded_lo;
@@ -509,6 +510,7 @@ ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 	MemoryContextCallback *cb = palloc0(sizeof(MemoryContextCallback));
 
 	s->cxt = cxt;
+	s->work_cxt = AllocSetContextCreate(cxt, "cloudtrail_fdw scan work", ALLOCSET_DEFAULT_SIZES);
 	s->opts = opts;
 	s->w = w;
 	s->local = opts->source == CT_SOURCE_DIRECTORY;
@@ -1409,7 +1411,9 @@ ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
 		s->current = NULL;
 		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s))
 			return false;
-		MemoryContextSwitchTo(s->cxt);
+		/* what lasts is put in s->cxt by name; the rest goes with the round */
+		MemoryContextReset(s->work_cxt);
+		MemoryContextSwitchTo(s->work_cxt);
 		pump(s);
 	}
 }

@@ -507,7 +507,7 @@ for (split /\n/, slurp_file("$pagedir/files.ndjson"))
 }
 my $pages = 0;
 $pages += int(($_ + 999) / 1000) for values %per_folder;
-sql_one(qq{CREATE FOREIGN TABLE big_dir (event_id text) SERVER emu OPTIONS (directory '$pagedir/s3/trail-bucket')});
+sql_one(qq{CREATE FOREIGN TABLE big_dir (event_id text, event_time timestamptz) SERVER emu OPTIONS (directory '$pagedir/s3/trail-bucket')});
 my $bplan = sql_one('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM big_dir');
 my ($blists) = $bplan =~ /List Requests: (\d+)/;
 my ($brecords) = $bplan =~ /Records: (\d+)/;
@@ -516,5 +516,19 @@ ok((grep { $_ > 1000 } values %per_folder) == keys %per_folder,
 is($brecords, $big_events, 'directory table: every event of the big folders');
 is($blists, 1 + scalar(keys %per_folder) + $pages,
 	"listed in pages: 1 root + 1 per account + $pages pages of at most 1,000 files");
+
+# nothing per file stays behind in the scan's memory: after a whole scan of
+# the big folders it holds about what it holds after a one-day window
+sub scan_data_bytes
+{
+	my $out = sql_one(qq{BEGIN; DECLARE c CURSOR FOR SELECT count(*) FROM big_dir $_[0]; FETCH c;
+		SELECT 'used=' || sum(used_bytes) FROM pg_backend_memory_contexts
+		 WHERE name = 'cloudtrail_fdw scan data'; COMMIT;});
+	return $out =~ /used=(\d+)/ ? $1 : -1;
+}
+my $day_bytes = scan_data_bytes("WHERE event_time >= '2026-11-18' AND event_time < '2026-11-19'");
+my $all_bytes = scan_data_bytes('');
+ok($day_bytes > 0 && $all_bytes - $day_bytes < 200_000,
+	"scan memory does not grow with the files read (1 day: $day_bytes bytes, all $big_events events: $all_bytes bytes)");
 
 done_testing();
