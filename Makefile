@@ -39,7 +39,8 @@ AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
 	src/aws/rec.o src/aws/sts.o src/aws/config.o
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config
 
-EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out
+EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out \
+	test/fuzz/replay_* test/fuzz/*.fuzzer
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -51,7 +52,26 @@ test/unit/%: test/unit/%.c test/unit/unit.h $(AWS_OBJS)
 
 unit: $(UNIT_TESTS)
 
-.PHONY: unit
+# Fuzz targets of the client layer (test/fuzz).  test/run replays their seeds
+# through ordinary builds under AddressSanitizer and UBSan; test/fuzz/run
+# fuzzes with libFuzzer builds (clang).
+AWS_SRCS = $(AWS_OBJS:.o=.c)
+FUZZ_TARGETS = fuzz_records fuzz_replies
+SANITIZE = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
+
+test/fuzz/replay_%: test/fuzz/%.c test/fuzz/replay.c $(AWS_SRCS) $(HEADERS)
+	$(CC) $(SANITIZE) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< test/fuzz/replay.c \
+		$(AWS_SRCS) $(shell pkg-config --libs $(DEPS))
+
+test/fuzz/%.fuzzer: test/fuzz/%.c $(AWS_SRCS) $(HEADERS)
+	$(FUZZ_CC) $(SANITIZE) -fsanitize=fuzzer -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< \
+		$(AWS_SRCS) $(shell pkg-config --libs $(DEPS))
+
+fuzz-replay: $(FUZZ_TARGETS:%=test/fuzz/replay_%)
+fuzzers: $(FUZZ_TARGETS:%=test/fuzz/%.fuzzer)
+
+.PHONY: unit fuzz-replay fuzzers
 
 # PGXS does not track header dependencies: every object depends on every header
 HEADERS = $(wildcard src/*.h src/aws/*.h)

@@ -193,7 +193,7 @@ ct_split_command(const char *cmd, char *err, size_t errlen)
 		if (!*p)
 			break;
 		ct_buf_reset(&w);
-		ct_buf_reserve(&w, 1);
+		ct_buf_append(&w, "", 0);	/* terminated even if the word is empty ('') */
 		while (*p && !isspace((unsigned char) *p))
 		{
 			char		q = *p;

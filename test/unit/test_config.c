@@ -138,10 +138,12 @@ commands(void)
 	const char *const w1[] = {"/usr/bin/helper", "--account", "prod account", NULL};
 	const char *const w2[] = {"a b", "c\"d", "e$f", "g h", "", NULL};
 	const char *const w3[] = {"x", "it's", NULL};
+	const char *const w4[] = {"", "x", NULL};
 
 	argv_is("  /usr/bin/helper --account \"prod account\"  ", w1, "double quotes group words");
 	argv_is("'a b' \"c\\\"d\" 'e$f' g\\ h ''", w2, "single quotes, escapes, an empty word");
 	argv_is("x it\\'s", w3, "a backslash escapes a quote");
+	argv_is("'' x", w4, "an empty first word");
 	unit_ok(ct_split_command("echo 'open", err, sizeof(err)) == NULL &&
 			strstr(err, "closing quotation") != NULL, "an unclosed quote is an error");
 	unit_ok(ct_split_command("echo \\", err, sizeof(err)) == NULL, "a trailing backslash is an error");
