@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #include "miscadmin.h"
-#include "port.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
 

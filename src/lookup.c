@@ -68,6 +68,7 @@ typedef struct LkStream
 	bool		started;
 	bool		exhausted;		/* no page after the current one */
 	CtLookupPage page;			/* malloc'd by the AWS layer */
+	CtEndpoint	ep;				/* the region's CloudTrail endpoint */
 	int			pos;			/* next event of page */
 	CtHttpReq  *req;
 	int64		retry_at;
@@ -80,7 +81,6 @@ struct CtLookupScan
 	MemoryContext cxt;
 	CtFdwOptions *opts;
 	CtWindow   *w;
-	CtEndpoint	ep;
 	CtCredentials cred;
 	CtHttp	   *http;
 	List	   *streams;
@@ -202,11 +202,11 @@ lookup_cleanup(void *arg)
 		ct_lookup_free(&st->page);
 		free(st->next_token);
 		st->next_token = NULL;
+		ct_free_endpoint(&st->ep);
 	}
 	if (s->http)
 		ct_http_destroy(s->http);
 	s->http = NULL;
-	ct_free_endpoint(&s->ep);
 }
 
 CtLookupScan *
@@ -266,12 +266,18 @@ start(CtLookupScan *s)
 		foreach(lv, values)
 		{
 			LkStream   *st = palloc0(sizeof(LkStream));
+			char	   *url;
 
 			st->region = lfirst(lr);
 			st->attr_key = a >= 0 ? ctfdw_attr_keys[a] : NULL;
 			st->attr_value = lfirst(lv);
 			st->limiter = limiter_for(s, st->region);
-			s->streams = lappend(s->streams, st);
+			s->streams = lappend(s->streams, st);	/* owned by the scan from here on */
+			url = ctfdw_endpoint(s->opts, CT_SERVICE_CLOUDTRAIL, st->region);
+			if (!ct_parse_endpoint(url, &st->ep, err, sizeof(err)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid CloudTrail endpoint \"%s\": %s", url, err)));
 		}
 	}
 	/* resource values may match the same event twice: drop repeats */
@@ -295,10 +301,6 @@ start(CtLookupScan *s)
 	s->http = ct_http_create(&cfg);
 	if (!s->http)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not initialize libcurl")));
-	if (s->opts->endpoint && !ct_parse_endpoint(s->opts->endpoint, &s->ep, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid CloudTrail endpoint \"%s\": %s", s->opts->endpoint, err)));
 	s->started = true;
 	MemoryContextSwitchTo(old);
 }
@@ -332,9 +334,6 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	CtLookupParams p;
 	char	   *body;
 	CtPrepared	prep;
-	CtEndpoint	regional;
-	const CtEndpoint *ep = &s->ep;
-	char		err[128];
 
 	memset(&p, 0, sizeof(p));
 	p.attr_key = st->attr_key;
@@ -349,28 +348,17 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	body = ct_lookup_body(&p);
 	if (!body)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	memset(&regional, 0, sizeof(regional));
-	if (s->opts->endpoint == NULL)
-	{
-		char	   *url = ctfdw_endpoint(s->opts, CT_SERVICE_CLOUDTRAIL, st->region);
-
-		if (!ct_parse_endpoint(url, &regional, err, sizeof(err)))
-			elog(ERROR, "bad default endpoint \"%s\"", url);
-		ep = &regional;
-	}
-	if (!ct_json_api_prepare(&prep, ep, CT_LOOKUP_TARGET, body, st->region, &s->cred,
+	if (!ct_json_api_prepare(&prep, &st->ep, CT_LOOKUP_TARGET, body, st->region, &s->cred,
 							 (long long) time(NULL)))
 	{
 		free(body);
 		ct_prepared_free(&prep);
-		ct_free_endpoint(&regional);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 	st->req = ct_http_request(prep.url.data);
 	for (int i = 0; st->req && i < prep.nheaders; i++)
 		ct_http_add_header(st->req, prep.headers[i]);
 	ct_prepared_free(&prep);
-	ct_free_endpoint(&regional);
 	if (!st->req)
 	{
 		free(body);

@@ -159,7 +159,6 @@ struct CtS3Scan
 
 	/* S3 */
 	CtEndpoint	ep;
-	bool		default_endpoint;
 	char		s3_region[32];
 	CtCredentials cred;
 	CtHttp	   *http;
@@ -531,22 +530,31 @@ ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 
 static bool shared_credentials(CtS3Scan *s);
 
+/* Sign for this region, at the server's S3 endpoint or the partition's host for it. */
+static void
+use_region(CtS3Scan *s, const char *region)
+{
+	char	   *url = ctfdw_endpoint(s->opts, CT_SERVICE_S3, region);
+	CtEndpoint	ep;
+	char		err[256];
+
+	if (!ct_parse_endpoint(url, &ep, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid S3 endpoint \"%s\": %s", url, err)));
+	ct_free_endpoint(&s->ep);
+	s->ep = ep;
+	snprintf(s->s3_region, sizeof(s->s3_region), "%s", region);
+}
+
 static void
 start_network(CtS3Scan *s)
 {
 	CtHttpConfig cfg;
-	char		err[256];
-	const char *endpoint;
 
 	if (!shared_credentials(s))
 		ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
-	snprintf(s->s3_region, sizeof(s->s3_region), "%s", s->opts->region);
-	endpoint = ctfdw_endpoint(s->opts, CT_SERVICE_S3, s->s3_region);
-	s->default_endpoint = s->opts->s3_endpoint == NULL;
-	if (!ct_parse_endpoint(endpoint, &s->ep, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid S3 endpoint \"%s\": %s", endpoint, err)));
+	use_region(s, s->opts->region);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout_ms = s->opts->connect_timeout_ms;
 	cfg.stall_timeout_s = s->opts->request_timeout_s;
@@ -1005,17 +1013,7 @@ follow_region(CtS3Scan *s, CtHttpReq *req)
 		region = e.region;
 	if (!*region || strcmp(region, s->s3_region) == 0 || !ctfdw_valid_region(region))
 		return false;
-	snprintf(s->s3_region, sizeof(s->s3_region), "%s", region);
-	if (s->default_endpoint)
-	{
-		CtEndpoint	ep;
-		char		err[256];
-
-		if (!ct_parse_endpoint(ctfdw_endpoint(s->opts, CT_SERVICE_S3, region), &ep, err, sizeof(err)))
-			elog(ERROR, "bad S3 endpoint for region \"%s\": %s", region, err);
-		ct_free_endpoint(&s->ep);
-		s->ep = ep;
-	}
+	use_region(s, region);
 	return true;
 }
 
