@@ -60,4 +60,35 @@ SELECT event_time, event_name, username, aws_region
 SELECT event_name, count(*) FROM ct.event_history
  WHERE event_name IN ('ConsoleLogin', 'AssumeRole', 'CreateUser') GROUP BY 1 ORDER BY 1;
 
+-- ===================================================================
+-- run-time values and regions
+-- ===================================================================
+SELECT (SELECT count(*) FROM ct.event_history WHERE read_only = (SELECT true)) AS pruned,
+       (SELECT count(*) FILTER (WHERE read_only) FROM ct.event_history) AS unpruned;
+-- text initplans on attributes (crashed the backend)
+SELECT (SELECT count(*) FROM ct.event_history WHERE event_name = (SELECT 'ConsoleLogin'::text)) AS pruned,
+       (SELECT count(*) FILTER (WHERE event_name = 'ConsoleLogin') FROM ct.event_history) AS unpruned;
+SELECT count(*) FROM ct.event_history
+ WHERE event_id = (SELECT event_id FROM ct.event_history ORDER BY event_time, event_id LIMIT 1);
+EXPLAIN (COSTS OFF) SELECT event_time FROM ct.event_history
+ WHERE event_time < (SELECT max(event_time) FROM ct.event_history) ORDER BY event_time DESC LIMIT 4;
+SELECT (SELECT array_agg(event_time) FROM (SELECT event_time FROM ct.event_history
+         WHERE event_time < (SELECT max(event_time) FROM ct.event_history)
+         ORDER BY event_time DESC LIMIT 4) q) =
+       (SELECT array_agg(event_time) FROM (SELECT event_time FROM ct.event_history
+         WHERE event_time + interval '0' < (SELECT max(event_time) FROM ct.event_history)
+         ORDER BY event_time DESC LIMIT 4) q) AS same;
+-- without a regions option: the regions WHERE names, else the server's
+CREATE FOREIGN TABLE h_any (event_time timestamptz, aws_region text, event_name text)
+  SERVER emu OPTIONS (source 'lookup_events');
+EXPLAIN (COSTS OFF) SELECT * FROM h_any;
+EXPLAIN (COSTS OFF) SELECT * FROM h_any WHERE aws_region IN ('eu-west-1', 'us-east-1');
+SELECT aws_region, count(*) FROM h_any WHERE aws_region = 'eu-west-1' GROUP BY 1;
+SELECT aws_region, count(*) FROM h_any GROUP BY 1;
+SELECT count(*) FROM h_any WHERE aws_region = 'eu-west-1.example.com/x';
+-- the table's regions bound the calls
+CREATE FOREIGN TABLE h_east (event_time timestamptz, aws_region text)
+  SERVER emu OPTIONS (source 'lookup_events', regions 'us-east-1');
+SELECT count(*) FROM h_east WHERE aws_region = 'eu-west-1';
+
 DROP EXTENSION cloudtrail_fdw CASCADE;

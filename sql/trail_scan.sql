@@ -83,6 +83,78 @@ SELECT count(*) FROM trail_events WHERE aws_region = 'us-east-1' AND aws_region 
 SELECT count(*) FROM trail_events WHERE event_time > NULL::timestamptz;
 
 -- ===================================================================
+-- run-time values: initplans, correlated and lateral bounds, generic
+-- plans.  Each pruned count is compared with the same condition checked
+-- on an unpruned scan.
+-- ===================================================================
+SELECT (SELECT count(*) FROM trail_events WHERE event_time < (SELECT now())) AS pruned,
+       (SELECT count(*) FROM trail_events) AS unpruned;
+SELECT (SELECT count(*) FROM trail_events WHERE event_time >= (SELECT timestamptz '2026-11-18 12:00Z')) AS pruned,
+       (SELECT count(*) FILTER (WHERE event_time >= '2026-11-18 12:00Z') FROM trail_events) AS unpruned;
+SELECT (SELECT count(*) FROM trail_events
+         WHERE event_time = (SELECT min(event_time) FROM trail_events)) AS pruned,
+       (SELECT count(*) FILTER (WHERE event_time = (SELECT min(event_time) FROM trail_events))
+          FROM trail_events) AS unpruned;
+-- a text initplan on a pruning column (crashed the backend, even in EXPLAIN)
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM trail_events WHERE recipient_account_id = (SELECT '111111111111'::text);
+SELECT (SELECT count(*) FROM trail_events WHERE recipient_account_id = (SELECT '111111111111'::text)) AS pruned,
+       (SELECT count(*) FILTER (WHERE recipient_account_id = '111111111111') FROM trail_events) AS unpruned;
+SELECT count(*) FROM trail_events WHERE aws_region = (SELECT NULL::text);
+-- correlated: a day's events for each day
+SELECT d::date AS day,
+       (SELECT count(*) FROM trail_events WHERE event_time >= d AND event_time < d + interval '1 day') AS pruned,
+       (SELECT count(*) FILTER (WHERE event_time >= d AND event_time < d + interval '1 day')
+          FROM trail_events) AS unpruned
+  FROM generate_series(timestamptz '2026-11-16 12:00Z', '2026-11-19 12:00Z', '1 day') d ORDER BY 1;
+-- lateral (LIMIT keeps the sub-query from being flattened into a join)
+SELECT a.acct, a.region, l.n AS pruned,
+       (SELECT count(*) FILTER (WHERE recipient_account_id = a.acct AND aws_region = a.region)
+          FROM trail_events) AS unpruned
+  FROM (VALUES ('111111111111', 'us-east-1'), ('222222222222', 'eu-west-1'),
+               ('222222222222', 'mars-north-1')) a(acct, region),
+       LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM trail_events t
+                 WHERE t.recipient_account_id = a.acct AND t.aws_region = a.region LIMIT 100000) q) l
+ ORDER BY 1, 2;
+-- a generic plan: parameters are evaluated when the scan starts
+SET plan_cache_mode = force_generic_plan;
+PREPARE g(text, timestamptz) AS
+  SELECT count(*) FROM trail_events WHERE aws_region = $1 AND event_time >= $2;
+EXPLAIN (COSTS OFF) EXECUTE g('eu-west-1', '2026-11-19 12:00Z');
+EXECUTE g('eu-west-1', '2026-11-19 12:00Z');
+EXECUTE g('us-east-1', '2026-11-19 12:00Z');
+EXECUTE g(NULL, '2026-11-19 12:00Z');
+RESET plan_cache_mode;
+SELECT aws_region, count(*) FILTER (WHERE event_time >= '2026-11-19 12:00Z')
+  FROM trail_events GROUP BY 1 ORDER BY 1;
+-- EXPLAIN ANALYZE shows the values the scan used
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM trail_events
+ WHERE event_time >= (SELECT timestamptz '2026-11-19 12:00Z') AND aws_region = (SELECT 'eu-west-1'::text)
+   AND recipient_account_id = '111111111111';
+-- infinities bound nothing, or everything
+SELECT (SELECT count(*) FROM trail_events WHERE event_time < 'infinity' AND event_time > '-infinity') AS pruned,
+       (SELECT count(*) FROM trail_events) AS unpruned;
+EXPLAIN (COSTS OFF) SELECT * FROM trail_events WHERE event_time > 'infinity';
+SELECT count(*) FROM trail_events WHERE event_time < (SELECT '-infinity'::timestamptz);
+
+-- ===================================================================
+-- table options bound what is read; WHERE narrows within them
+-- ===================================================================
+CREATE FOREIGN TABLE trail_one (event_id uuid, event_time timestamptz, aws_region text,
+                                recipient_account_id text)
+  SERVER emu OPTIONS (bucket 'trail-bucket', account_ids '111111111111', regions 'us-east-1');
+SELECT recipient_account_id, aws_region, count(*) FROM trail_one GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) FROM trail_one WHERE recipient_account_id = '222222222222' AND aws_region = 'eu-west-1';
+SELECT count(*) FROM trail_one
+ WHERE recipient_account_id IN ('111111111111', '222222222222') AND aws_region IN ('us-east-1', 'eu-west-1');
+EXPLAIN (COSTS OFF) SELECT * FROM trail_one WHERE aws_region = 'eu-west-1';
+EXPLAIN (COSTS OFF) SELECT * FROM trail_one WHERE aws_region IN ('eu-west-1', 'us-east-1');
+-- a value that cannot be an account or a region matches nothing and reads nothing
+EXPLAIN (COSTS OFF) SELECT * FROM trail_events WHERE aws_region = 'us-east-1/../../../../etc';
+SELECT count(*) FROM trail_events WHERE recipient_account_id = '111111111111/../222222222222';
+
+-- ===================================================================
 -- Insights files, directory tables
 -- ===================================================================
 CREATE FOREIGN TABLE insights (event_time timestamptz, event_type text, insight_details jsonb)
@@ -99,5 +171,8 @@ SELECT (SELECT count(*) FROM trail_dir) AS dir_count,
 SELECT count(*) FROM trail_dir
  WHERE event_time >= '2026-11-18 00:00Z' AND event_time < '2026-11-18 06:00Z'
    AND recipient_account_id = '111111111111';
+-- pushed values never become paths outside the directory
+SELECT count(*) FROM trail_dir WHERE aws_region = 'us-east-1/../../../../../../etc';
+SELECT count(*) FROM trail_dir WHERE recipient_account_id = '../../../../../../../etc';
 
 DROP EXTENSION cloudtrail_fdw CASCADE;

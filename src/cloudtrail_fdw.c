@@ -63,6 +63,11 @@ typedef struct CtFdwScanState
 	List	   *columns;		/* CtColumn per attribute */
 	Bitmapset  *needed;
 	bool		needs_parse;	/* some needed column reads the JSON */
+	List	   *prune;			/* what each pruning expression bounds */
+	List	   *prune_states;	/* ExprState per fdw_expr */
+	bool		runtime;		/* the pruning expressions hold parameters */
+	bool		window_ready;	/* window evaluated for the current parameters */
+	MemoryContext window_cxt;	/* the window's values */
 	CtWindow	window;
 	MemoryContext scan_cxt;		/* "cloudtrail_fdw scan data" */
 	MemoryContext temp_cxt;		/* per tuple */
@@ -304,6 +309,21 @@ free_scratch(void *arg)
 	ct_buf_free(&st->scratch);
 }
 
+/* Evaluate the pruning expressions for the current parameter values. */
+static void
+compute_window(ForeignScanState *node)
+{
+	CtFdwScanState *st = node->fdw_state;
+	MemoryContext old;
+
+	MemoryContextReset(st->window_cxt);
+	old = MemoryContextSwitchTo(st->window_cxt);
+	ctfdw_eval_window(st->prune, st->prune_states, node->ss.ps.ps_ExprContext,
+					  &st->opts, &st->window);
+	MemoryContextSwitchTo(old);
+	st->window_ready = true;
+}
+
 static void
 cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -314,7 +334,6 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	List	   *needed = lsecond(fsplan->fdw_private);
-	List	   *states;
 	ListCell   *lc;
 	MemoryContextCallback *cb;
 
@@ -340,10 +359,19 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	ctfdw_prepare_columns(st->columns);
 
-	/* evaluate the pruning expressions once: constants, params, now() */
-	states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
-	ctfdw_eval_window(linitial(fsplan->fdw_private), states,
-					  node->ss.ps.ps_ExprContext, &st->window);
+	/*
+	 * The pruning expressions.  Without parameters they are evaluated now
+	 * (EXPLAIN shows the result); parameters have no values yet: an
+	 * initplan runs when its output is first needed, after every node was
+	 * initialized.  Those wait for the first fetch.
+	 */
+	st->prune = linitial(fsplan->fdw_private);
+	st->prune_states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
+	st->runtime = ctfdw_prune_needs_params(fsplan->fdw_exprs);
+	st->window_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw window",
+										   ALLOCSET_SMALL_SIZES);
+	if (!st->runtime)
+		compute_window(node);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -404,6 +432,8 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 	ErrorContextCallback errcb;
 	MemoryContext old;
 
+	if (!st->window_ready)
+		compute_window(node);
 	MemoryContextReset(st->temp_cxt);
 	old = MemoryContextSwitchTo(st->temp_cxt);
 	errcb.callback = record_error_callback;
@@ -468,6 +498,9 @@ cloudtrailReScanForeignScan(ForeignScanState *node)
 	else
 		ctfdw_s3_rescan(st->scan);
 	st->recno = 0;
+	/* a correlated or lateral bound changed: evaluate again at the next fetch */
+	if (st->runtime && node->ss.ps.chgParam != NULL)
+		st->window_ready = false;
 }
 
 static void
@@ -498,6 +531,19 @@ list_text(List *l)
 	return b.data;
 }
 
+/*
+ * What a list of pruned values says: "a, b (from WHERE)", the table's
+ * option, or discovery.
+ */
+static char *
+names_text(List *values, bool pushed, bool listed)
+{
+	if (!listed)
+		return "all (discovered by listing)";
+	return psprintf("%s%s", values ? list_text(values) : "none",
+					pushed ? " (from WHERE)" : "");
+}
+
 static void
 cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
@@ -505,20 +551,28 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	CtFdwOptions *o = &st->opts;
 	CtWindow   *w = &st->window;
 	StringInfoData b;
+	/* parameters are known once the scan has run (EXPLAIN ANALYZE) */
+	bool		known = st->window_ready;
+	const char *at_run_time = st->runtime ? " (computed at run time)" : "";
 
 	initStringInfo(&b);
 	if (o->source == CT_SOURCE_LOOKUP)
 	{
 		ExplainPropertyText("CloudTrail Source",
 							o->insight ? "LookupEvents (Insights events)" : "LookupEvents", es);
-		if (w->empty)
-			ExplainPropertyText("Calls", "none (the WHERE clause matches nothing)", es);
+		if (!known)
+			ExplainPropertyText("Calls", "computed at run time", es);
+		else if (w->empty)
+			ExplainPropertyText("Calls", psprintf("none (the WHERE clause matches nothing)%s",
+												  at_run_time), es);
 		else
 		{
 			List	   *lines = NIL,
 					   *endpoints = NIL;
 
 			ctfdw_lookup_describe(o, w, &lines, &endpoints);
+			if (st->runtime)
+				lines = lappend(lines, "(computed at run time)");
 			ExplainPropertyList("Calls", lines, es);
 			if (es->verbose && o->endpoint == NULL)
 				ExplainPropertyList("Endpoints", endpoints, es);
@@ -545,7 +599,9 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyText("Event Files", o->insight ? "insight" : "log", es);
 
 	resetStringInfo(&b);
-	if (w->empty)
+	if (!known)
+		appendStringInfoString(&b, "computed at run time");
+	else if (w->empty)
 		appendStringInfoString(&b, "empty (nothing is read)");
 	else if (!w->has_lower && !w->has_upper)
 		appendStringInfoString(&b, "unbounded");
@@ -557,8 +613,10 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		appendStringInfo(&b, "%s .. %s", from,
 						 w->has_upper ? timestamptz_to_str(w->upper) : "infinity");
 	}
+	if (known)
+		appendStringInfoString(&b, at_run_time);
 	ExplainPropertyText("Time Window", b.data, es);
-	if (w->has_upper)
+	if (!known || w->has_upper)
 	{
 		Interval	iv = {o->max_delivery_delay, 0, 0};
 
@@ -566,19 +624,19 @@ cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv))),
 							es);
 	}
-	if (w->accounts_pushed)
-		ExplainPropertyText("Accounts", psprintf("%s (from WHERE)", list_text(w->accounts)), es);
-	else if (o->account_ids)
-		ExplainPropertyText("Accounts", list_text(o->account_ids), es);
+	if (!known)
+	{
+		ExplainPropertyText("Accounts", "computed at run time", es);
+		ExplainPropertyText("Regions", "computed at run time", es);
+	}
 	else
-		ExplainPropertyText("Accounts", "all (discovered by listing)", es);
-	if (w->regions_pushed)
-		ExplainPropertyText("Regions", psprintf("%s (from WHERE)", list_text(w->regions)), es);
-	else if (o->regions)
-		ExplainPropertyText("Regions", list_text(o->regions), es);
-	else
-		ExplainPropertyText("Regions", "all (discovered by listing)", es);
-	if (es->verbose && !w->empty)
+	{
+		ExplainPropertyText("Accounts", names_text(w->accounts, w->accounts_pushed,
+												   w->accounts_listed), es);
+		ExplainPropertyText("Regions", names_text(w->regions, w->regions_pushed,
+												  w->regions_listed), es);
+	}
+	if (es->verbose && known && !w->empty)
 	{
 		List	   *lines = NIL;
 

@@ -123,15 +123,6 @@ extern void ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *ne
 							  const char *log_file, void *api_resources, CtBuf *scratch);
 
 /* in prune.c: what the WHERE clause allows us to skip */
-typedef struct CtPrune
-{
-	/* plan time */
-	List	   *time_bounds;	/* of CtBound, one per usable qual */
-	List	   *account_exprs;	/* of Expr: text or text[] */
-	List	   *region_exprs;
-	List	   *exprs;			/* every Expr above, for fdw_exprs */
-} CtPrune;
-
 /* LookupEvents attributes, most selective first */
 #define CT_NUM_ATTRS 8
 extern const char *const ctfdw_attr_keys[CT_NUM_ATTRS];
@@ -143,9 +134,11 @@ typedef struct CtWindow
 	TimestampTz lower;			/* inclusive */
 	TimestampTz upper;			/* inclusive */
 	bool		empty;			/* contradictory bounds */
-	List	   *accounts;		/* NIL: unrestricted */
-	List	   *regions;
-	bool		accounts_pushed;
+	List	   *accounts;		/* to read, if accounts_listed; else discover */
+	List	   *regions;		/* to read, if regions_listed; else discover */
+	bool		accounts_listed;	/* by WHERE or account_ids */
+	bool		regions_listed; /* by WHERE or regions */
+	bool		accounts_pushed;	/* the WHERE clause names accounts */
 	bool		regions_pushed;
 	List	   *attr_values[CT_NUM_ATTRS];	/* LookupEvents attribute values */
 	bool		attr_pushed[CT_NUM_ATTRS];
@@ -153,8 +146,9 @@ typedef struct CtWindow
 
 extern void ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 								 bool lookup, List **fdw_exprs, List **prune_private);
+extern bool ctfdw_prune_needs_params(List *fdw_exprs);
 extern void ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
-							  CtWindow *w);
+							  CtFdwOptions *opts, CtWindow *w);
 
 /* in scan.c */
 typedef struct CtScanStats

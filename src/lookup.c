@@ -110,24 +110,14 @@ chosen_attr(CtFdwOptions *opts, CtWindow *w)
 	return -1;
 }
 
+/*
+ * The regions to call: those of the window (the WHERE clause's, within the
+ * table's regions option), else the server's region.
+ */
 static List *
 lookup_regions(CtFdwOptions *opts, CtWindow *w)
 {
-	List	   *base = opts->regions ? opts->regions : list_make1(opts->region);
-	List	   *out = NIL;
-	ListCell   *lc;
-
-	if (!w->regions_pushed)
-		return base;
-	foreach(lc, w->regions)
-	{
-		ListCell   *b;
-
-		foreach(b, base)
-			if (strcmp(lfirst(lc), lfirst(b)) == 0)
-				out = lappend(out, lfirst(lc));
-	}
-	return out;
+	return w->regions_listed ? w->regions : list_make1(opts->region);
 }
 
 static int64

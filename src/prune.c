@@ -11,11 +11,14 @@
  *	aws_region = expr / = ANY(expr)				region folders to read
  *
  * expr may be anything without Vars of the table and without volatile
- * functions: constants, parameters of prepared statements, now() -
- * interval '1 day'.  Such expressions go to fdw_exprs and are evaluated
- * once at executor start.  Pruning is lossy by design: every qual stays in
- * the plan and is rechecked on every row, so results are exact whatever is
- * pruned.
+ * functions: constants, now() - interval '1 day', parameters (a prepared
+ * statement's, a PL/pgSQL variable, an initplan's output such as
+ * (SELECT max(...) FROM ...), a correlated outer value).  Such expressions
+ * go to fdw_exprs.  Without parameters they are evaluated at executor
+ * start; with them, when the scan first fetches (initplans have run by
+ * then) and again after every rescan that changed a parameter.  Pruning is
+ * lossy by design: every qual stays in the plan and is rechecked on every
+ * row, so results are exact whatever is pruned.
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -54,31 +57,35 @@ const char *const ctfdw_attr_keys[CT_NUM_ATTRS] = {
 	"EventName", "ResourceType", "EventSource", "ReadOnly"
 };
 
-/* The LookupEvents attribute a column of an event-history table stands for. */
+/*
+ * The LookupEvents attribute a column of an event-history table stands for.
+ * Only columns whose values compare as the API compares them: text (uuid
+ * for event IDs, boolean for readOnly), not a type whose equality differs.
+ */
 static int
 lookup_attr(CtColumn *col)
 {
-	if (col->kind == CT_COL_RESOURCE_NAMES)
-		return 2;
-	if (col->kind == CT_COL_RESOURCE_TYPES)
-		return 5;
+	if (col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES)
+		return col->typid != TEXTARRAYOID ? -1 : col->kind == CT_COL_RESOURCE_NAMES ? 2 : 5;
 	if (col->kind == CT_COL_USERNAME)
-		return 3;
+		return col->typid == TEXTOID ? 3 : -1;
 	if (col->kind != CT_COL_PATH)
+		return -1;
+	if (col->npath == 1 && strcmp(col->path[0], "readOnly") == 0)
+		return col->typid == BOOLOID ? 7 : -1;
+	if (col->npath == 1 && strcmp(col->path[0], "eventID") == 0)
+		return col->typid == TEXTOID || col->typid == UUIDOID ? 0 : -1;
+	if (col->typid != TEXTOID)
 		return -1;
 	if (col->npath == 2 && strcmp(col->path[0], "userIdentity") == 0 &&
 		strcmp(col->path[1], "accessKeyId") == 0)
 		return 1;
 	if (col->npath != 1)
 		return -1;
-	if (strcmp(col->path[0], "eventID") == 0)
-		return 0;
 	if (strcmp(col->path[0], "eventName") == 0)
 		return 4;
 	if (strcmp(col->path[0], "eventSource") == 0)
 		return 6;
-	if (strcmp(col->path[0], "readOnly") == 0 && col->typid == BOOLOID)
-		return 7;
 	return -1;
 }
 
@@ -93,9 +100,13 @@ find_column(List *columns, AttrNumber attno)
 	return NULL;
 }
 
-/* A built-in "=" whose operands both have the column's type. */
+/*
+ * A built-in "=" whose operands both have the column's type, comparing
+ * bytes: under a nondeterministic collation 'A' = 'a', and the value sent
+ * would miss rows.
+ */
 static bool
-is_equality(Oid opno, Oid type)
+is_equality(Oid opno, Oid type, Oid collid)
 {
 	Oid			left,
 				right;
@@ -103,6 +114,8 @@ is_equality(Oid opno, Oid type)
 
 	op_input_types(opno, &left, &right);
 	if (left != type || right != type)
+		return false;
+	if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
 		return false;
 	name = get_opname(opno);
 	return name && strcmp(name, "=") == 0 &&
@@ -193,6 +206,7 @@ add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
 /*
  * Look at the table's restriction clauses and put the expressions pruning
  * can use into *fdw_exprs, with a description of each in *prune_private.
+ * Anything not understood is simply not used: it is checked on each row.
  */
 void
 ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
@@ -246,7 +260,8 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 				int			a = col ? lookup_attr(col) : -1;
 
 				if (a >= 0 && col->kind != CT_COL_RESOURCE_NAMES && col->kind != CT_COL_RESOURCE_TYPES &&
-					is_equality(op->opno, col->typid))
+					is_equality(op->opno, col->typid, op->inputcollid) &&
+					exprType(r) == col->typid)
 				{
 					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + a, 0, (Expr *) r);
 					continue;
@@ -261,41 +276,43 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 					add_bound(fdw_exprs, prune_private, PRUNE_TIME, s, (Expr *) r);
 			}
 			else if ((role == PRUNE_ACCOUNT || role == PRUNE_REGION) &&
-					 op->opno == TextEqualOperator && exprType(r) == TEXTOID)
+					 is_equality(op->opno, TEXTOID, op->inputcollid) && exprType(r) == TEXTOID)
 				add_bound(fdw_exprs, prune_private, role, 0, (Expr *) r);
 		}
 		else if (IsA(clause, ScalarArrayOpExpr))
 		{
 			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
-			Node	   *r = lsecond(sa->args);
+			Node	   *l = linitial(sa->args),
+					   *r = lsecond(sa->args);
+			CtColumn   *col;
 			int			role;
 
-			if (lookup && sa->useOr)
+			if (!sa->useOr)
+				continue;		/* = ALL (...) */
+			if (lookup)
 			{
-				CtColumn   *col;
-				Node	   *l = linitial(sa->args);
-
 				/* 'x' = ANY(resource_names) */
 				if (is_our_var(r, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
 					(col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES) &&
-					is_runtime_constant(l) && exprType(l) == TEXTOID && sa->opno == TextEqualOperator)
+					is_runtime_constant(l) && exprType(l) == TEXTOID &&
+					is_equality(sa->opno, TEXTOID, sa->inputcollid))
 				{
 					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 0, (Expr *) l);
 					continue;
 				}
 				/* event_name IN ('a', 'b') */
 				if (is_our_var(l, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
-					lookup_attr(col) >= 0 && is_runtime_constant(r) &&
-					is_equality(sa->opno, col->typid))
+					lookup_attr(col) >= 0 && col->kind != CT_COL_RESOURCE_NAMES &&
+					col->kind != CT_COL_RESOURCE_TYPES && is_runtime_constant(r) &&
+					is_equality(sa->opno, col->typid, sa->inputcollid) &&
+					exprType(r) == get_array_type(col->typid))
 				{
 					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 1, (Expr *) r);
 					continue;
 				}
 			}
-
-			if (!sa->useOr || sa->opno != TextEqualOperator ||
-				!is_our_var(linitial(sa->args), baserel->relid, &attno) ||
-				!is_runtime_constant(r) || exprType(r) != TEXTARRAYOID)
+			if (!is_our_var(l, baserel->relid, &attno) || !is_runtime_constant(r) ||
+				!is_equality(sa->opno, TEXTOID, sa->inputcollid) || exprType(r) != TEXTARRAYOID)
 				continue;
 			role = column_role(columns, attno);
 			if (role == PRUNE_ACCOUNT || role == PRUNE_REGION)
@@ -304,7 +321,24 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 	}
 }
 
-/* Intersect a value list with the one from an earlier qual. */
+/* Does the expression need run-time values: parameters of any kind? */
+static bool
+contains_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, contains_param_walker, context);
+}
+
+bool
+ctfdw_prune_needs_params(List *fdw_exprs)
+{
+	return contains_param_walker((Node *) fdw_exprs, NULL);
+}
+
+/* Keep the values that are also in *current (unless there is none yet). */
 static List *
 restrict_to(List *current, bool have_current, List *values)
 {
@@ -330,6 +364,7 @@ restrict_to(List *current, bool have_current, List *values)
 /*
  * The values of a pushed-down qual as strings: one, or the elements of an
  * array.  Booleans become "true"/"false", as LookupEvents wants them.
+ * NULL elements match nothing and are left out.
  */
 static char *
 value_text(Datum d, Oid type)
@@ -347,45 +382,60 @@ static List *
 text_values(Datum d, bool array, Oid type)
 {
 	List	   *out = NIL;
+	ArrayType  *arr;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
 
 	if (!array)
 		return list_make1(value_text(d, type));
-	{
-		ArrayType  *arr = DatumGetArrayTypeP(d);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		elmlen;
-		bool		elmbyval;
-		char		elmalign;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
+	arr = DatumGetArrayTypeP(d);
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval, elmalign, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+		{
+			char	   *v = value_text(elems[i], ARR_ELEMTYPE(arr));
 
-		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
-		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign, &elems, &nulls, &n);
-		for (int i = 0; i < n; i++)
-			if (!nulls[i])
-			{
-				char	   *v = value_text(elems[i], elemtype);
-				ListCell   *lc;
-				bool		dup = false;
+			if (!restrict_to(out, true, list_make1(v)))
+				out = lappend(out, v);
+		}
+	return out;
+}
 
-				foreach(lc, out)
-					dup |= strcmp(lfirst(lc), v) == 0;
-				if (!dup)
-					out = lappend(out, v);
-			}
-	}
+/*
+ * Only names that can be a path element: an account ID is 12 digits, a
+ * region a region name.  Anything else is in no folder and no endpoint's
+ * host name, so it matches no row and must never reach a key or a path.
+ */
+static List *
+valid_only(List *values, bool (*valid) (const char *))
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, values)
+		if (valid(lfirst(lc)))
+			out = lappend(out, lfirst(lc));
 	return out;
 }
 
 /*
  * Evaluate the pruning expressions and work out the window, accounts and
- * regions.  A qual that can never be true (a NULL bound, contradictory
- * bounds) makes the window empty: nothing needs to be read at all.
+ * regions, within the table's account_ids and regions.  Runs when the
+ * scan first fetches and after each rescan whose parameters changed, in
+ * the caller's memory context, which must last as long as the window.
+ *
+ * A qual that can never be true (a NULL bound, contradictory bounds, a
+ * value outside the table's options) makes the window empty: nothing
+ * needs to be read at all.
  */
 void
 ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
-				  CtWindow *w)
+				  CtFdwOptions *opts, CtWindow *w)
 {
 	ListCell   *lc;
 
@@ -397,6 +447,7 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 					strategy = lsecond_int(p),
 					idx = lthird_int(p);
 		ExprState  *es = list_nth(expr_states, idx);
+		Oid			type = exprType((Node *) es->expr);
 		bool		isnull;
 		Datum		d = ExecEvalExprSwitchContext(es, econtext, &isnull);
 
@@ -407,8 +458,10 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 		}
 		if (kind == PRUNE_TIME)
 		{
-			TimestampTz t = DatumGetTimestampTz(d);
+			TimestampTz t;
 
+			Assert(type == TIMESTAMPTZOID);
+			t = DatumGetTimestampTz(d);
 			if (strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber &&
 				(!w->has_upper || t < w->upper))
 			{
@@ -422,29 +475,51 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 				w->has_lower = true;
 			}
 		}
-		else if (kind == PRUNE_ACCOUNT)
+		else if (kind == PRUNE_ACCOUNT || kind == PRUNE_REGION)
 		{
-			w->accounts = restrict_to(w->accounts, w->accounts_pushed, text_values(d, strategy == 1, TEXTOID));
-			w->accounts_pushed = true;
-		}
-		else if (kind == PRUNE_REGION)
-		{
-			w->regions = restrict_to(w->regions, w->regions_pushed, text_values(d, strategy == 1, TEXTOID));
-			w->regions_pushed = true;
+			bool		acct = kind == PRUNE_ACCOUNT;
+			List	   *v = valid_only(text_values(d, strategy == 1, TEXTOID),
+									   acct ? ctfdw_valid_account : ctfdw_valid_region);
+
+			if (acct)
+				w->accounts = restrict_to(w->accounts, w->accounts_pushed, v);
+			else
+				w->regions = restrict_to(w->regions, w->regions_pushed, v);
+			*(acct ? &w->accounts_pushed : &w->regions_pushed) = true;
 		}
 		else
 		{
 			int			a = kind - PRUNE_ATTR;
-			Oid			type = exprType((Node *) es->expr);
 
 			w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a],
 											text_values(d, strategy == 1, type));
 			w->attr_pushed[a] = true;
 		}
 	}
-	if (w->has_lower && w->has_upper && w->lower > w->upper)
+
+	/*
+	 * Infinite bounds: "< infinity" bounds nothing, "> infinity" leaves
+	 * nothing (no event has an infinite time).
+	 */
+	if (w->has_lower && TIMESTAMP_IS_NOBEGIN(w->lower))
+		w->has_lower = false;
+	if (w->has_upper && TIMESTAMP_IS_NOEND(w->upper))
+		w->has_upper = false;
+	if ((w->has_lower && TIMESTAMP_IS_NOEND(w->lower)) ||
+		(w->has_upper && TIMESTAMP_IS_NOBEGIN(w->upper)) ||
+		(w->has_lower && w->has_upper && w->lower > w->upper))
 		w->empty = true;
-	if ((w->accounts_pushed && w->accounts == NIL) || (w->regions_pushed && w->regions == NIL))
+
+	/* the table's options bound what may be read; WHERE narrows within them */
+	if (opts->account_ids)
+		w->accounts = restrict_to(opts->account_ids, true,
+								  w->accounts_pushed ? w->accounts : opts->account_ids);
+	if (opts->regions)
+		w->regions = restrict_to(opts->regions, true,
+								 w->regions_pushed ? w->regions : opts->regions);
+	w->accounts_listed = w->accounts_pushed || opts->account_ids != NIL;
+	w->regions_listed = w->regions_pushed || opts->regions != NIL;
+	if ((w->accounts_listed && w->accounts == NIL) || (w->regions_listed && w->regions == NIL))
 		w->empty = true;
 	for (int a = 0; a < CT_NUM_ATTRS; a++)
 		if (w->attr_pushed[a] && w->attr_values[a] == NIL)

@@ -156,6 +156,7 @@ struct CtS3Scan
 	int64		stamp_lo;		/* epoch seconds: files stamped before: skip */
 	int64		stamp_hi;		/* epoch seconds: files stamped after: stop */
 	bool		local;			/* directory table */
+	char	   *local_root;		/* its directory, symbolic links resolved */
 
 	/* S3 */
 	CtEndpoint	ep;
@@ -410,23 +411,6 @@ root_prefix(CtS3Scan *s, const char *org)
 	return b.data;
 }
 
-/* Accounts and regions to read: WHERE clause first, then table options. */
-static List *
-wanted(List *pushed, bool was_pushed, List *option)
-{
-	ListCell   *lc;
-	List	   *out = NIL;
-
-	if (!was_pushed)
-		return option;
-	if (option == NIL)
-		return pushed;
-	foreach(lc, pushed)
-		if (list_member(option, makeString(lfirst(lc))))
-			out = lappend(out, lfirst(lc));
-	return out;
-}
-
 static bool
 str_in(List *l, const char *v)
 {
@@ -441,19 +425,20 @@ str_in(List *l, const char *v)
 static void
 plan_streams(CtS3Scan *s)
 {
-	List	   *accounts = wanted(s->w->accounts, s->w->accounts_pushed, s->opts->account_ids);
-	List	   *regions = wanted(s->w->regions, s->w->regions_pushed, s->opts->regions);
+	/* the window's lists are within the table's options; NIL: discover */
+	List	   *accounts = s->w->accounts;
+	List	   *regions = s->w->regions;
 	ListCell   *la,
 			   *lr;
 
-	if (accounts == NIL)
+	if (!s->w->accounts_listed)
 	{
 		add_stream(s, STREAM_ROOT, root_prefix(s, s->opts->organization_id), NULL, NULL);
 		return;
 	}
 	foreach(la, accounts)
 	{
-		if (regions == NIL)
+		if (!s->w->regions_listed)
 		{
 			StringInfoData b;
 
@@ -517,13 +502,6 @@ ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 	cb->func = scan_cleanup;
 	cb->arg = s;
 	MemoryContextRegisterResetCallback(cxt, cb);
-
-	s->bounded_lo = w->has_lower;
-	s->bounded_hi = w->has_upper;
-	if (w->has_lower)
-		s->stamp_lo = to_epoch(w->lower);
-	if (w->has_upper)
-		s->stamp_hi = to_epoch(w->upper) + opts->max_delivery_delay / USECS_PER_SEC;
 	MemoryContextSwitchTo(old);
 	return s;
 }
@@ -767,8 +745,8 @@ claim(CtS3Scan *s, ListStream *st)
 static void
 take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 {
-	List	   *accounts = wanted(s->w->accounts, s->w->accounts_pushed, s->opts->account_ids);
-	List	   *regions = wanted(s->w->regions, s->w->regions_pushed, s->opts->regions);
+	List	   *accounts = s->w->accounts;
+	List	   *regions = s->w->regions;
 
 	for (int i = 0; i < page->nprefixes; i++)
 	{
@@ -783,13 +761,13 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		seg = pnstrdup(name, strlen(name) - 1);	/* drop the trailing '/' */
 		if (st->kind == STREAM_ROOT)
 		{
-			if (ctfdw_valid_account(seg) && (accounts == NIL || str_in(accounts, seg)))
+			if (ctfdw_valid_account(seg) && (!s->w->accounts_listed || str_in(accounts, seg)))
 			{
 				StringInfoData b;
 
 				initStringInfo(&b);
 				appendStringInfo(&b, "%s%s/", p, s->opts->insight ? "CloudTrail-Insight" : "CloudTrail");
-				if (regions == NIL)
+				if (!s->w->regions_listed)
 					add_stream(s, STREAM_ACCOUNT, b.data, seg, NULL);
 				else
 				{
@@ -805,7 +783,7 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		}
 		else if (st->kind == STREAM_ACCOUNT)
 		{
-			if (ctfdw_valid_region(seg) && (regions == NIL || str_in(regions, seg)))
+			if (ctfdw_valid_region(seg) && (!s->w->regions_listed || str_in(regions, seg)))
 				add_stream(s, STREAM_FILES, pstrdup(p), st->account, seg);
 		}
 	}
@@ -864,17 +842,79 @@ cmp_str(const void *a, const void *b)
  */
 #define LOCAL_PAGE 1000
 
+/*
+ * Is rel, a path below the table's directory, really below it?  Checked
+ * by name first (no "..", no "." segment, nothing absolute: prefix and
+ * organization_id are options), then with symbolic links resolved, so a
+ * link that leads out is never followed.  false: rel does not exist.  A
+ * path outside is an error that names neither it nor where it leads.
+ */
+static bool
+local_inside(CtS3Scan *s, const char *rel)
+{
+	const char *p = rel;
+	char	   *real;
+	size_t		rootlen;
+	bool		inside;
+
+	for (;;)
+	{
+		size_t		seg = strcspn(p, "/");
+
+		if (*rel == '/' || (seg == 1 && p[0] == '.') || (seg == 2 && p[0] == '.' && p[1] == '.'))
+			goto outside;
+		if (p[seg] == '\0')
+			break;
+		p += seg + 1;
+	}
+	if (s->local_root == NULL)
+	{
+		if ((real = realpath(s->opts->directory, NULL)) == NULL)
+		{
+			if (errno == ENOENT)
+				return false;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open directory \"%s\": %m", s->opts->directory)));
+		}
+		s->local_root = MemoryContextStrdup(s->cxt, real);
+		free(real);
+	}
+	if ((real = realpath(psprintf("%s/%s", s->opts->directory, rel), NULL)) == NULL)
+	{
+		if (errno == ENOENT || errno == ENOTDIR)
+			return false;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open \"%s\" in directory \"%s\": %m", rel, s->opts->directory)));
+	}
+	rootlen = strlen(s->local_root);
+	inside = strncmp(real, s->local_root, rootlen) == 0 &&
+		(real[rootlen] == '/' || real[rootlen] == '\0' || rootlen == 1);
+	free(real);
+	if (inside)
+		return true;
+outside:
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("path \"%s\" leads outside directory \"%s\"", rel, s->opts->directory),
+			 errdetail("Directory tables read only files below their directory; symbolic links that lead elsewhere are not followed.")));
+	return false;				/* keep the compiler quiet */
+}
+
 static bool
 local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *start_after,
 			   char ***keys, int *n, int *cap)
 {
 	char	   *path = psprintf("%s/%s", s->opts->directory, rel);
-	DIR		   *d = AllocateDir(path);
+	DIR		   *d;
 	struct dirent *de;
 	List	   *names = NIL;
 	ListCell   *lc;
 
-	if (d == NULL)
+	if (!local_inside(s, rel))
+		return false;
+	if ((d = AllocateDir(path)) == NULL)
 	{
 		if (errno == ENOENT)
 			return false;
@@ -897,7 +937,9 @@ local_list_dir(CtS3Scan *s, const char *rel, bool folders_only, const char *star
 		char	   *full = psprintf("%s/%s", s->opts->directory, relname);
 		struct stat stbuf;
 
-		if (stat(full, &stbuf) != 0)
+		if (lstat(full, &stbuf) != 0)
+			continue;
+		if (S_ISLNK(stbuf.st_mode) && (!local_inside(s, relname) || stat(full, &stbuf) != 0))
 			continue;
 		if (S_ISDIR(stbuf.st_mode))
 		{
@@ -1354,6 +1396,13 @@ ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
 	{
 		MemoryContext old = MemoryContextSwitchTo(s->cxt);
 
+		/* the window is known now: it may hold run-time values */
+		s->bounded_lo = s->w->has_lower;
+		s->bounded_hi = s->w->has_upper;
+		if (s->w->has_lower)
+			s->stamp_lo = to_epoch(s->w->lower);
+		if (s->w->has_upper)
+			s->stamp_hi = to_epoch(s->w->upper) + s->opts->max_delivery_delay / USECS_PER_SEC;
 		if (!s->local)
 			start_network(s);
 		s->active = palloc0(sizeof(ObjState *) * (s->opts->max_concurrency + 1));
