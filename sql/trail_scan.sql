@@ -132,6 +132,20 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM trail_events
  WHERE event_time >= (SELECT timestamptz '2026-11-19 12:00Z') AND aws_region = (SELECT 'eu-west-1'::text)
    AND recipient_account_id = '111111111111';
+-- a join on event_time: a nested loop hands each outer row's bounds to the scan
+CREATE TEMP TABLE alerts (at timestamptz, acct text);
+INSERT INTO alerts VALUES ('2026-11-18 06:00Z', '111111111111'), ('2026-11-19 18:00Z', '222222222222');
+ANALYZE alerts;
+EXPLAIN (COSTS OFF)
+SELECT a.at, count(*) FROM alerts a JOIN trail_events t
+    ON t.event_time BETWEEN a.at - interval '1 hour' AND a.at AND t.recipient_account_id = a.acct
+ GROUP BY 1;
+SELECT a.at, count(*) FROM alerts a JOIN trail_events t
+    ON t.event_time BETWEEN a.at - interval '1 hour' AND a.at AND t.recipient_account_id = a.acct
+ GROUP BY 1 ORDER BY 1;
+SELECT a.at, count(*) FILTER (WHERE t.event_time BETWEEN a.at - interval '1 hour' AND a.at
+                                AND t.recipient_account_id = a.acct)
+  FROM alerts a, trail_events t GROUP BY 1 ORDER BY 1;
 -- infinities bound nothing, or everything
 SELECT (SELECT count(*) FROM trail_events WHERE event_time < 'infinity' AND event_time > '-infinity') AS pruned,
        (SELECT count(*) FROM trail_events) AS unpruned;

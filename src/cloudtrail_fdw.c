@@ -100,12 +100,14 @@ is_lookup_table(Oid relid)
 	return false;
 }
 
-static void
-cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+/*
+ * Rows a scan with these clauses returns.  Without statistics, guess from
+ * the window: a trail holds thousands of events a day.  A bounded window
+ * is much cheaper than an open one, which is all the planner needs to know.
+ */
+static double
+estimate_rows(PlannerInfo *root, RelOptInfo *baserel, List *clauses, bool lookup)
 {
-	Relation	rel = table_open(foreigntableid, AccessShareLock);
-	bool		lookup = is_lookup_table(foreigntableid);
-	List	   *columns = ctfdw_columns(rel, lookup);
 	List	   *fdw_exprs,
 			   *prune;
 	ListCell   *lc;
@@ -113,14 +115,8 @@ cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreignt
 	bool		lo = false,
 				hi = false;
 
-	table_close(rel, AccessShareLock);
-
-	/*
-	 * Without statistics, guess from the window: a trail holds thousands of
-	 * events a day.  A bounded window is much cheaper than an open one,
-	 * which is all the planner needs to know.
-	 */
-	ctfdw_classify_quals(root, baserel, columns, lookup, &fdw_exprs, &prune);
+	ctfdw_classify_quals(root, baserel->relid, clauses, baserel->fdw_private, lookup,
+						 &fdw_exprs, &prune);
 	foreach(lc, prune)
 	{
 		List	   *p = lfirst(lc);
@@ -137,10 +133,19 @@ cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreignt
 		days = 1;
 	else if (lo || hi)
 		days = 30;
-	baserel->rows = clamp_row_est(5000 * days *
-								  clauselist_selectivity(root, baserel->baserestrictinfo,
-														 0, JOIN_INNER, NULL));
-	baserel->fdw_private = columns;
+	return clamp_row_est(5000 * days *
+						 clauselist_selectivity(root, clauses, baserel->relid, JOIN_INNER, NULL));
+}
+
+static void
+cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	Relation	rel = table_open(foreigntableid, AccessShareLock);
+
+	baserel->fdw_private = ctfdw_columns(rel, is_lookup_table(foreigntableid));
+	table_close(rel, AccessShareLock);
+	baserel->rows = estimate_rows(root, baserel, baserel->baserestrictinfo,
+								  is_lookup_table(foreigntableid));
 }
 
 /*
@@ -170,17 +175,71 @@ lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
 	return NIL;
 }
 
+/*
+ * A record is gunzipped and scanned: some twenty heap tuples' worth, enough
+ * for 2 workers to pay for a Gather of an open window.  More would put
+ * whole-trail scans above jit_above_cost, and JIT only costs here (LLVM adds
+ * ~55 MB to the backend; the work is in C already).
+ */
+#define SCAN_STARTUP_COST	100
+#define RECORD_COST			(cpu_tuple_cost * 20)
+
+/*
+ * Join clauses that bound a trail table's window or folders, such as
+ * t.event_time BETWEEN a.at - interval '1 hour' AND a.at: a nested loop can
+ * hand the scan the outer row's values as parameters, and each rescan reads
+ * only what they allow.  One path per set of outer relations.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
+{
+	List	   *outers = NIL;
+	ListCell   *lc,
+			   *lc2;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+		List	   *fdw_exprs,
+				   *prune;
+		Relids		outer;
+
+		if (!join_clause_is_movable_to(ri, baserel))
+			continue;
+		ctfdw_classify_quals(root, baserel->relid, list_make1(ri), baserel->fdw_private, false,
+							 &fdw_exprs, &prune);
+		if (prune == NIL)
+			continue;
+		outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
+						  baserel->lateral_relids);
+		if (bms_is_empty(outer))
+			continue;
+		foreach(lc2, outers)
+			if (bms_equal(lfirst(lc2), outer))
+				break;
+		if (lc2 == NULL)
+			outers = lappend(outers, outer);
+	}
+	foreach(lc, outers)
+	{
+		Relids		outer = lfirst(lc);
+		ParamPathInfo *ppi = get_baserel_parampathinfo(root, baserel, outer);
+		double		rows = estimate_rows(root, baserel,
+										 list_concat_copy(baserel->baserestrictinfo, ppi->ppi_clauses),
+										 false);
+
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
+										 SCAN_STARTUP_COST + rows * RECORD_COST,
+										 NIL, outer, NULL, NIL));
+	}
+}
+
 static void
 cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
-	Cost		startup = 100;
-	/*
-	 * A record is gunzipped and scanned: some twenty heap tuples' worth,
-	 * enough for 2 workers to pay for a Gather of an open window.  More
-	 * would put whole-trail scans above jit_above_cost, and JIT only costs
-	 * here (LLVM adds ~55 MB to the backend; the work is in C already).
-	 */
-	Cost		total = startup + baserel->rows * (cpu_tuple_cost * 20);
+	Cost		startup = SCAN_STARTUP_COST;
+	Cost		total = startup + baserel->rows * RECORD_COST;
 	bool		lookup = is_lookup_table(foreigntableid);
 
 	add_path(baserel, (Path *)
@@ -190,6 +249,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 									 NULL, NULL, NIL));
 	if (lookup)
 		return;					/* one scan: LookupEvents' rate limit is per account */
+	add_parameterized_paths(root, baserel);
 
 	/*
 	 * A parallel scan shares out the objects: each participant fetches and
@@ -260,6 +320,7 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 						 Plan *outer_plan)
 {
 	List	   *columns = baserel->fdw_private;
+	List	   *clauses = baserel->baserestrictinfo;
 	List	   *fdw_exprs,
 			   *prune;
 	Bitmapset  *attrs = NULL;
@@ -267,12 +328,15 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	ListCell   *lc;
 	int			x;
 
-	ctfdw_classify_quals(root, baserel, columns, is_lookup_table(foreigntableid),
+	/* a parameterized path's join clauses prune too (outer columns become Params) */
+	if (best_path->path.param_info)
+		clauses = list_concat_copy(clauses, best_path->path.param_info->ppi_clauses);
+	ctfdw_classify_quals(root, baserel->relid, clauses, columns, is_lookup_table(foreigntableid),
 						 &fdw_exprs, &prune);
 
 	/* the columns the query uses: target list and every qual */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
-	foreach(lc, baserel->baserestrictinfo)
+	foreach(lc, clauses)
 		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, baserel->relid, &attrs);
 	x = -1;
 	while ((x = bms_next_member(attrs, x)) >= 0)

@@ -144,7 +144,7 @@ typedef struct CtWindow
 	bool		attr_pushed[CT_NUM_ATTRS];
 } CtWindow;
 
-extern void ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+extern void ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,
 								 bool lookup, List **fdw_exprs, List **prune_private);
 extern bool ctfdw_prune_needs_params(List *fdw_exprs);
 extern void ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,

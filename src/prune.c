@@ -158,11 +158,16 @@ is_our_var(Node *n, Index relid, AttrNumber *attno)
 	return false;
 }
 
-/* An expression we can evaluate once at executor start. */
+/*
+ * An expression the scan can evaluate before it reads: no column of the
+ * table itself, nothing volatile.  Columns of other tables come from a
+ * join clause of a parameterized path: they become parameters, set by the
+ * nested loop for each outer row.
+ */
 static bool
-is_runtime_constant(Node *n)
+is_runtime_constant(PlannerInfo *root, Index relid, Node *n)
 {
-	return !contain_var_clause(n) && !contain_volatile_functions(n) &&
+	return !bms_is_member(relid, pull_varnos(root, n)) && !contain_volatile_functions(n) &&
 		!contain_subplans(n) && !contain_agg_clause(n) && !contain_window_function(n);
 }
 
@@ -204,19 +209,20 @@ add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
 }
 
 /*
- * Look at the table's restriction clauses and put the expressions pruning
- * can use into *fdw_exprs, with a description of each in *prune_private.
- * Anything not understood is simply not used: it is checked on each row.
+ * Look at clauses (RestrictInfos) of the table, relid in the query, and
+ * put the expressions pruning can use into *fdw_exprs, with a description
+ * of each in *prune_private.  Anything not understood is simply not used:
+ * it is checked on each row.
  */
 void
-ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,
 					 bool lookup, List **fdw_exprs, List **prune_private)
 {
 	ListCell   *lc;
 
 	*fdw_exprs = NIL;
 	*prune_private = NIL;
-	foreach(lc, baserel->baserestrictinfo)
+	foreach(lc, clauses)
 	{
 		RestrictInfo *ri = lfirst(lc);
 		Node	   *clause = (Node *) ri->clause;
@@ -228,7 +234,7 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 			Node	   *v = IsA(clause, Var) ? clause : (Node *) get_notclausearg((Expr *) clause);
 			CtColumn   *col;
 
-			if (is_our_var(v, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+			if (is_our_var(v, relid, &attno) && (col = find_column(columns, attno)) &&
 				lookup_attr(col) == 7)
 				add_bound(fdw_exprs, prune_private, PRUNE_ATTR + 7, 0,
 						  (Expr *) makeBoolConst(IsA(clause, Var), false));
@@ -242,17 +248,17 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 			bool		commuted = false;
 			int			role;
 
-			if (!is_our_var(l, baserel->relid, &attno))
+			if (!is_our_var(l, relid, &attno))
 			{
 				Node	   *t = l;
 
 				l = r;
 				r = t;
 				commuted = true;
-				if (!is_our_var(l, baserel->relid, &attno))
+				if (!is_our_var(l, relid, &attno))
 					continue;
 			}
-			if (!is_runtime_constant(r))
+			if (!is_runtime_constant(root, relid, r))
 				continue;
 			if (lookup)
 			{
@@ -292,18 +298,18 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 			if (lookup)
 			{
 				/* 'x' = ANY(resource_names) */
-				if (is_our_var(r, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+				if (is_our_var(r, relid, &attno) && (col = find_column(columns, attno)) &&
 					(col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES) &&
-					is_runtime_constant(l) && exprType(l) == TEXTOID &&
+					is_runtime_constant(root, relid, l) && exprType(l) == TEXTOID &&
 					is_equality(sa->opno, TEXTOID, sa->inputcollid))
 				{
 					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 0, (Expr *) l);
 					continue;
 				}
 				/* event_name IN ('a', 'b') */
-				if (is_our_var(l, baserel->relid, &attno) && (col = find_column(columns, attno)) &&
+				if (is_our_var(l, relid, &attno) && (col = find_column(columns, attno)) &&
 					lookup_attr(col) >= 0 && col->kind != CT_COL_RESOURCE_NAMES &&
-					col->kind != CT_COL_RESOURCE_TYPES && is_runtime_constant(r) &&
+					col->kind != CT_COL_RESOURCE_TYPES && is_runtime_constant(root, relid, r) &&
 					is_equality(sa->opno, col->typid, sa->inputcollid) &&
 					exprType(r) == get_array_type(col->typid))
 				{
@@ -311,7 +317,7 @@ ctfdw_classify_quals(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 					continue;
 				}
 			}
-			if (!is_our_var(l, baserel->relid, &attno) || !is_runtime_constant(r) ||
+			if (!is_our_var(l, relid, &attno) || !is_runtime_constant(root, relid, r) ||
 				!is_equality(sa->opno, TEXTOID, sa->inputcollid) || exprType(r) != TEXTARRAYOID)
 				continue;
 			role = column_role(columns, attno);
