@@ -14,7 +14,7 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=/usr/lib/postgresql/15/bin
 PYTHON=/usr/bin/python3
 APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev \
-libssl-dev zlib1g-dev make gcc python3 awscli python3-boto3 libipc-run-perl perl"
+libssl-dev zlib1g-dev make gcc python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -81,10 +81,12 @@ PY
 	EMU_PID=$(cat "$WORK/emu.pid")
 }
 
-# start_cluster: sets PGPORT, PGHOST, PGDATA and starts a scratch cluster
+# start_cluster [NAME]: sets PGPORT, PGHOST, PGDATA and starts a scratch
+# cluster (NAME, if given, names its directory pgdata-NAME and log postgres-NAME.log)
 start_cluster() {
+	local name=${1:+-$1}
 	PGPORT=$(free_port)
-	PGDATA=$WORK/pgdata
+	PGDATA=$WORK/pgdata$name
 	PGHOST=$WORK
 	"${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust --no-sync >/dev/null
 	cat >>"$PGDATA/postgresql.conf" <<CONF
@@ -95,7 +97,7 @@ fsync = off
 log_min_messages = ${CT_LOG_MIN_MESSAGES:-warning}
 timezone = 'UTC'
 CONF
-	"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" -w start >/dev/null
+	"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres$name.log" -w start >/dev/null
 	export PGPORT PGHOST PGDATA
 	export PGUSER=postgres
 }
@@ -103,4 +105,20 @@ CONF
 stop_all() {
 	[ -n "${PGDATA:-}" ] && [ -d "$PGDATA" ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
 	[ -n "${EMU_PID:-}" ] && kill "$EMU_PID" 2>/dev/null || true
+}
+
+# run_diff: the differential test (test/diff) on an emulator and a cluster of
+# its own; prints its "ok" / "not ok" lines, SEED and N as diff.py's --seed, -n
+run_diff() {
+	local rc=0
+	EMU_ARGS=(--lookup-now 2026-11-22T00:00:00Z --rate 0)
+	start_emulator "$WORK/diff-emu" --days 2 --events-per-day 24 --delivery-minutes 120 \
+		--records-per-file 2-12 --end 2026-11-20T00:00:00Z --seed 7 \
+		--duplicate-fraction 0.05 --late-fraction 0.05
+	start_cluster diff
+	"${AS[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres ${CTFDW_MODULE:+CTFDW_MODULE="$CTFDW_MODULE"} \
+		$PYTHON "$TOP/test/diff/diff.py" --emu-port "$EMU_PORT" --emu-data "$WORK/diff-emu" \
+		--seed "${SEED:-1}" -n "${N:-300}" || rc=$?
+	stop_all
+	return $rc
 }
