@@ -31,11 +31,17 @@ typedef struct CtSpan
 	char		type;			/* 's'tring 'n'umber 'o'bject 'a'rray 't'rue 'f'alse 'z' null */
 } CtSpan;
 
+/*
+ * Members indexed by position; a wider object keeps where the rest begins,
+ * and a lookup scans the rest again (CloudTrail records have about 30).
+ */
 #define CT_REC_MAX_MEMBERS 128
 
 typedef struct CtRecIndex
 {
 	int			n;
+	const char *more;			/* NULL, or the name of member 129 */
+	const char *end;			/* end of the object's text */
 	struct
 	{
 		const char *key;		/* raw key bytes, between the quotes */

@@ -181,7 +181,9 @@ scan_object(Scan *s, int depth, CtRecIndex *idx)
 		s->p++;
 		if (!scan_value(s, depth + 1, &v))
 			return false;
-		if (idx && idx->n < CT_REC_MAX_MEMBERS)
+		if (idx && idx->n == CT_REC_MAX_MEMBERS && idx->more == NULL)
+			idx->more = k - 1;
+		else if (idx && idx->n < CT_REC_MAX_MEMBERS)
 		{
 			idx->m[idx->n].key = k;
 			idx->m[idx->n].klen = (size_t) (kend - k);
@@ -289,6 +291,8 @@ ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errle
 	if (err)
 		err[0] = '\0';
 	idx->n = 0;
+	idx->more = NULL;
+	idx->end = p + len;
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		return fail(&s, "record is not a JSON object");
@@ -300,13 +304,68 @@ ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errle
 	return true;
 }
 
+/*
+ * Is the raw member name k (klen bytes between the quotes) the name key?
+ * A name written with escapes is compared unescaped, as jsonb reads it.
+ */
+static bool
+name_is(const char *k, size_t klen, const char *key, size_t n)
+{
+	CtSpan		quoted = {k - 1, klen + 2, 's'};
+	CtBuf		b = CT_BUF_INIT;
+	bool		same;
+
+	if (memchr(k, '\\', klen) == NULL)
+		return klen == n && memcmp(k, key, n) == 0;
+	same = ct_span_string(&quoted, &b) && b.len == n && memcmp(b.data, key, n) == 0;
+	ct_buf_free(&b);
+	return same;
+}
+
+/*
+ * The value of member key.  A name given twice takes its last value, as
+ * jsonb does, so a column agrees with the record column.
+ */
 bool
 ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out)
 {
 	size_t		n = strlen(key);
+	bool		found = false;
 
-	for (int i = 0; i < idx->n; i++)
-		if (idx->m[i].klen == n && memcmp(idx->m[i].key, key, n) == 0)
+	if (idx->more)
+	{
+		/* members past the index: the object was checked, so just walk it */
+		Scan		s = {idx->more, idx->end, idx->more, NULL, 0};
+
+		while (s.p < s.end && *s.p == '"')
+		{
+			const char *k = s.p + 1;
+			size_t		klen;
+			CtSpan		v;
+
+			if (!scan_string(&s))
+				break;
+			klen = (size_t) (s.p - 1 - k);
+			ws(&s);
+			s.p++;				/* ':' */
+			if (!scan_value(&s, 1, &v))
+				break;
+			if (name_is(k, klen, key, n))
+			{
+				*out = v;
+				found = true;
+			}
+			ws(&s);
+			if (s.p >= s.end || *s.p != ',')
+				break;
+			s.p++;
+			ws(&s);
+		}
+		if (found)
+			return true;
+	}
+	for (int i = idx->n - 1; i >= 0; i--)
+		if (name_is(idx->m[i].key, idx->m[i].klen, key, n))
 		{
 			*out = idx->m[i].v;
 			return true;

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "ct_buf.h"
+#include "ct_rec.h"
 #include "ct_records.h"
 #include "unit.h"
 
@@ -233,10 +234,67 @@ bad_input(void)
 	expect_error("plain mode: truncated", "{\"Records\":[{", 13, false, "truncated JSON");
 }
 
+/* The string value of member key of record text, or NULL. */
+static char *
+member_of(const char *text, const char *key, char *out, size_t outlen)
+{
+	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
+	CtSpan		v;
+	CtBuf		b = CT_BUF_INIT;
+	char		err[256];
+	char	   *ret = NULL;
+
+	if (ct_rec_index(text, strlen(text), idx, err, sizeof(err)) && ct_rec_member(idx, key, &v))
+	{
+		if (v.type == 's' && ct_span_string(&v, &b))
+			snprintf(out, outlen, "%s", b.data);
+		else
+			snprintf(out, outlen, "%.*s", (int) v.len, v.p);
+		ret = out;
+	}
+	ct_buf_free(&b);
+	free(idx);
+	return ret;
+}
+
+static void
+record_members(void)
+{
+	CtBuf		r = CT_BUF_INIT;
+	char		got[64];
+
+	/* 300 members: every one is found, the last too */
+	ct_buf_puts(&r, "{");
+	for (int i = 0; i < 300; i++)
+	{
+		char		m[64];
+
+		snprintf(m, sizeof(m), "%s\"k%d\": \"v%d\"", i ? ", " : "", i, i);
+		ct_buf_puts(&r, m);
+	}
+	ct_buf_puts(&r, ", \"k5\": \"again\" }");
+	unit_is(member_of(r.data, "k0", got, sizeof(got)), "v0", "wide record: the first member");
+	unit_is(member_of(r.data, "k127", got, sizeof(got)), "v127", "wide record: member 128");
+	unit_is(member_of(r.data, "k128", got, sizeof(got)), "v128", "wide record: member 129");
+	unit_is(member_of(r.data, "k299", got, sizeof(got)), "v299", "wide record: member 300");
+	unit_ok(member_of(r.data, "k300", got, sizeof(got)) == NULL, "wide record: a missing member");
+	unit_is(member_of(r.data, "k5", got, sizeof(got)), "again",
+			"wide record: a name repeated past member 128 takes the later value");
+	ct_buf_free(&r);
+
+	unit_is(member_of("{\"a\":1,\"b\":2,\"a\":{\"x\":3}}", "a", got, sizeof(got)), "{\"x\":3}",
+			"a repeated name takes its last value, as jsonb does");
+	unit_is(member_of("{\"eventName\":\"A\",\"event\\u004eame\":\"B\"}", "eventName", got, sizeof(got)),
+			"B", "a name written with escapes is the same name");
+	unit_is(member_of("{\"event\\u004eame\":\"B\",\"eventName\":\"A\"}", "eventName", got, sizeof(got)),
+			"A", "and the last of the two still wins");
+}
+
 int
 main(void)
 {
 	real_data();
 	bad_input();
+	record_members();
 	return unit_done();
 }
