@@ -76,6 +76,7 @@ typedef struct CtFdwOptions
 	int			max_concurrency;
 	bool		on_error_skip;
 	int64		lookup_max_wait;	/* microseconds of throttling to ride out */
+	int64		max_object_size;	/* inflated bytes one log file may have */
 } CtFdwOptions;
 
 /* in option.c */

@@ -4,7 +4,7 @@ use strict;
 use warnings;
 use lib "$ENV{CT_TOP}/test/t";
 use CtTest;
-use Compress::Zlib;
+use Compress::Raw::Zlib;
 use IO::Compress::Gzip qw(gzip $GzipError);
 use JSON::PP;
 use PostgreSQL::Test::Utils;
@@ -61,6 +61,82 @@ sql_one(q{CREATE FOREIGN TABLE h (event_name text, event_id uuid, user_arn text,
 		  event_name = record->>'eventName' AND request_parameters = record->'requestParameters'
 		FROM h WHERE recipient_account_id = '400000000002'}),
 		'Last|{"a": 2}|two|t', 'a repeated member: the column takes the last value, as record (jsonb) does');
+}
+
+# ===================================================================
+# decompression: a bounded inflated size, interrupts, trickled bodies
+# ===================================================================
+# $mb megabytes of white space in Records, gzipped to about a thousandth;
+# the stream never ends (nobody should read that far)
+sub whitespace_bomb
+{
+	my ($mb) = @_;
+	my ($d) = Compress::Raw::Zlib::Deflate->new(-WindowBits => WANT_GZIP, -Level => 9,
+		-AppendOutput => 1);
+	my ($head, $block) = ('', '');
+	$d->deflate('{"Records":[', $head);
+	$d->flush($head, Z_FULL_FLUSH);
+	# after a full flush, each megabyte compresses to the same bytes
+	$d->deflate(' ' x (1 << 20), $block);
+	$d->flush($block, Z_FULL_FLUSH);
+	$block = '';
+	$d->deflate(' ' x (1 << 20), $block);
+	$d->flush($block, Z_FULL_FLUSH);
+	return $head . ($block x $mb);
+}
+{
+	my $bomb_key = "hostile/AWSLogs/400000000020/CloudTrail/us-east-1/2026/11/18/"
+	  . "400000000020_CloudTrail_us-east-1_20261118T0300Z_ABCDEFGHIJKLMNOP.json.gz";
+	put_raw('trail-bucket', $bomb_key, whitespace_bomb(4096));
+	sql_one(q{CREATE FOREIGN TABLE hz (event_name text, recipient_account_id text)
+		SERVER emu OPTIONS (bucket 'trail-bucket', prefix 'hostile', regions 'us-east-1',
+		  account_ids '400000000020', max_object_size '1MB')});
+	my $e = err('SELECT count(event_name) FROM hz');
+	like($e, qr/could not read CloudTrail log file "s3:\/\/trail-bucket\/\Q$bomb_key\E": file inflates to more than max_object_size \(1048576 bytes\)/,
+		'an object inflating past max_object_size is an error naming it');
+	like($e, qr/HV004/, 'with an FDW SQLSTATE');
+	sql_one(q{ALTER FOREIGN TABLE hz OPTIONS (ADD on_error 'skip')});
+	my ($ret, $out, $stderr) = $node->psql('postgres', 'SELECT count(event_name) FROM hz');
+	ok($ret == 0 && $out eq '0' && $stderr =~ /WARNING:  skipping CloudTrail log file .*max_object_size/,
+		'on_error skip: skipped with a warning');
+	sql_one(q{ALTER FOREIGN TABLE hz OPTIONS (DROP on_error, DROP max_object_size)});
+	my $t0 = time;
+	$e = err('SELECT count(event_name) FROM hz');
+	like($e, qr/more than max_object_size \(1073741824 bytes\)/,
+		sprintf('by default one object may inflate to 1 GB (%.1f s)', time - $t0));
+
+	# 4 GB of white space with no limit: the timeout still stops it at once
+	sql_one(q{ALTER FOREIGN TABLE hz OPTIONS (ADD max_object_size '1TB')});
+	$t0 = time;
+	$e = err(q{SET statement_timeout = '500ms'; SELECT count(event_name) FROM hz});
+	my $took = time - $t0;
+	like($e, qr/57014/, 'statement_timeout while inflating: SQLSTATE 57014');
+	ok($took < 1.5, sprintf('within about a second of the timeout (%.2f s)', $took));
+
+	like(err(q{ALTER FOREIGN TABLE hz OPTIONS (SET max_object_size '12 parsecs')}),
+		qr/invalid value for option "max_object_size": "12 parsecs".*HINT:  Give a size from 1kB to 1TB/s,
+		'a bad max_object_size is rejected with a hint');
+	like(err(q{ALTER FOREIGN TABLE hz OPTIONS (SET max_object_size '2TB')}),
+		qr/invalid value for option "max_object_size"/, 'and so is one over 1TB');
+	sql_one(q{DROP FOREIGN TABLE hz});
+}
+
+# a body trickled at 2 bytes a second is a stalled transfer: retried
+{
+	my $rec = q({"eventVersion":"1.08","eventTime":"2026-11-18T03:00:00Z","eventName":"Slow","recipientAccountId":"400000000030","padding":") . ('p' x 4000) . q("});
+	my $key = log_file('400000000030', qq({"Records":[$rec]}));
+	sql_one(q{ALTER SERVER emu OPTIONS (ADD request_timeout '2')});
+	reset_emulator();
+	ctl('fault', { match => { op => 'GetObject', key => $key }, kind => 'trickle', rate => 2, seconds => 10 });
+	my $t0 = time;
+	my $plan = sql_one(q{EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+		SELECT event_name FROM h WHERE recipient_account_id = '400000000030'});
+	my $took = time - $t0;
+	like($plan, qr/Retries: [1-9]/, 'a trickled body counts as stalled and is retried');
+	ok($took < 8, sprintf('after request_timeout, not when the trickle ends (%.1f s)', $took));
+	is(sql_one(q{SELECT event_name FROM h WHERE recipient_account_id = '400000000030'}), 'Slow',
+		'and the record reads');
+	sql_one(q{ALTER SERVER emu OPTIONS (DROP request_timeout)});
 }
 
 done_testing();

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "ct_buf.h"
+#include "ct_host.h"
 #include "ct_rec.h"
 #include "ct_records.h"
 #include "unit.h"
@@ -290,11 +291,80 @@ record_members(void)
 			"A", "and the last of the two still wins");
 }
 
+static bool stop_now;
+
+static bool
+stop_asked(void)
+{
+	return stop_now;
+}
+
+/* Read a whole gzipped text with the given limit; the last status. */
+static CtRecordStatus
+read_limited(const char *z, size_t zlen, long long max, char *err, size_t errlen)
+{
+	CtRecordReader *rr = ct_rr_create(true);
+	const char *rec;
+	size_t		rlen;
+	CtRecordStatus st;
+
+	ct_rr_set_max_size(rr, max);
+	ct_rr_push(rr, z, zlen);
+	ct_rr_set_eof(rr);
+	while ((st = ct_rr_next(rr, &rec, &rlen)) == CT_REC_RECORD)
+		;
+	snprintf(err, errlen, "%s", ct_rr_error(rr));
+	ct_rr_destroy(rr);
+	return st;
+}
+
+static void
+inflation_limits(void)
+{
+	size_t		n = 64 * 1024 * 1024,
+				zlen;
+	char	   *text = malloc(n + 64);
+	char	   *z;
+	char		err[256];
+	static const CtHost host = {stop_asked, NULL};
+	CtRecordReader *rr;
+	const char *rec;
+	size_t		rlen;
+
+	/* 64 MB of white space inside Records: 64 kB compressed */
+	strcpy(text, "{\"Records\":[");
+	memset(text + 12, ' ', n);
+	strcpy(text + 12 + n, "{\"a\":1}]}");
+	z = gz(text, &zlen);
+	unit_ok(read_limited(z, zlen, 0, err, sizeof(err)) == CT_REC_END, "64 MB of white space: no limit, read to the end");
+	unit_ok(read_limited(z, zlen, 128LL << 20, err, sizeof(err)) == CT_REC_END, "under max_object_size: read to the end");
+	unit_ok(read_limited(z, zlen, 1 << 20, err, sizeof(err)) == CT_REC_ERROR &&
+			strstr(err, "more than max_object_size (1048576 bytes)") != NULL,
+			"over max_object_size: an error saying so");
+
+	/* the host asks to stop: the reader returns after a chunk, and goes on later */
+	ct_set_host(&host);
+	rr = ct_rr_create(true);
+	ct_rr_push(rr, z, zlen);
+	ct_rr_set_eof(rr);
+	stop_now = true;
+	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_NEED_INPUT,
+			"an interrupt stops inflating before the object is done");
+	stop_now = false;
+	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_RECORD && ct_rr_next(rr, &rec, &rlen) == CT_REC_END,
+			"and the next call carries on where it stopped");
+	ct_rr_destroy(rr);
+	ct_set_host(NULL);
+	free(text);
+	free(z);
+}
+
 int
 main(void)
 {
 	real_data();
 	bad_input();
 	record_members();
+	inflation_limits();
 	return unit_done();
 }
