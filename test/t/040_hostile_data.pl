@@ -64,6 +64,67 @@ sql_one(q{CREATE FOREIGN TABLE h (event_name text, event_id uuid, user_arn text,
 }
 
 # ===================================================================
+# invalid text: bytes that are not UTF-8, NUL, \u0000
+# ===================================================================
+{
+	my $ok = q({"recipientAccountId":"400000000050","eventName":"Fine","eventTime":"2026-11-18T01:00:00Z"});
+	my %cases = (
+		'400000000051' => [ qq({"recipientAccountId":"400000000051","eventName":"Bad","requestParameters":{"bucketName":"b\xff\xfe"}}),
+			qr/malformed CloudTrail record: invalid UTF-8 in field "requestParameters.bucketName" \(byte \d+ of the record\).*CONTEXT:  CloudTrail record 2 of "s3:\/\/trail-bucket\/hostile\/AWSLogs\/400000000051\//s ],
+		'400000000052' => [ qq({"recipientAccountId":"400000000052","eventName":"Ev\0il"}),
+			qr/malformed CloudTrail record: a NUL byte in field "eventName"/ ],
+		'400000000053' => [ q({"recipientAccountId":"400000000053","eventName":"a\u0000b"}),
+			qr/cannot store a CloudTrail record: a string holds \\u0000.*CONTEXT:  CloudTrail record 2 of .*field "eventName" \(column "event_name"\)/s ],
+		'400000000054' => [ q({"recipientAccountId":"400000000054","eventName":"J","requestParameters":{"k":"\u0000"}}),
+			qr/a string holds \\u0000, which jsonb cannot hold.*column "request_parameters"/s ],
+	);
+	for my $acct (sort keys %cases)
+	{
+		(my $first = $ok) =~ s/400000000050/$acct/;
+		log_file($acct, qq({"Records":[$first,$cases{$acct}[0],$first]}));
+		my $e = err(qq{SELECT event_name, request_parameters FROM h WHERE recipient_account_id = '$acct'});
+		like($e, $cases{$acct}[1], "invalid text, $acct: " . ($e =~ /ERROR:\s+\S+:\s+(.*)/)[0]);
+	}
+	sql_one(q{ALTER FOREIGN TABLE h OPTIONS (ADD on_error 'skip')});
+	my ($ret, $out, $stderr) = $node->psql('postgres', q{SELECT count(*), count(record), count(request_parameters)
+		FROM h WHERE recipient_account_id IN ('400000000051', '400000000052', '400000000053', '400000000054')});
+	my $warned = () = $stderr =~ /WARNING:  skipping a (malformed )?CloudTrail record/g;
+	ok($ret == 0 && $out eq '8|8|0' && $warned == 4,
+		"on_error skip: each record with invalid text skipped with a warning, the rest read ($out, $warned warnings)");
+
+	# what a query keeps can be dumped and restored
+	my $copy = $node->basedir . '/keep.copy';
+	($ret, $out, $stderr) = $node->psql('postgres', qq{
+		CREATE TABLE keep AS SELECT * FROM h WHERE recipient_account_id LIKE '40000000005_';
+		COPY keep TO '$copy';
+		CREATE TABLE restored (LIKE keep);
+		COPY restored FROM '$copy';
+		SELECT count(*) FROM restored});
+	is($out, '8', 'CREATE TABLE AS keeps only valid text: COPY out and back in works');
+	sql_one(q{ALTER FOREIGN TABLE h OPTIONS (DROP on_error)});
+
+	# a LATIN1 database gets values converted, or refused when they do not fit
+	$node->safe_psql('postgres', q{CREATE DATABASE latin TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'});
+	my ($akid, $secret) = @{ $KEYS{key1} };
+	$node->safe_psql('latin', qq{
+		CREATE EXTENSION cloudtrail_fdw;
+		CREATE SERVER emu FOREIGN DATA WRAPPER cloudtrail_fdw OPTIONS (s3_endpoint '$emu->{url}');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (access_key_id '$akid', secret_access_key '$secret');
+		CREATE FOREIGN TABLE h (event_name text, request_parameters jsonb, recipient_account_id text)
+		  SERVER emu OPTIONS (bucket 'trail-bucket', prefix 'hostile', regions 'us-east-1')});
+	log_file('400000000055', q({"Records":[{"recipientAccountId":"400000000055","eventName":"caf\u00e9","requestParameters":{"k":"d\u00e9j\u00e0"}},)
+		  . qq({"recipientAccountId":"400000000055","eventName":"caf\xc3\xa9 \xe2\x82\xac"}]}));
+	($ret, $out, $stderr) = $node->psql('latin', q{SELECT convert_to(event_name, 'UTF8'), request_parameters->>'k' = convert_from('\x64c3a96ac3a0', 'UTF8')
+		FROM h WHERE recipient_account_id = '400000000055'});
+	like($stderr, qr/cannot store a CloudTrail record: a character with no equivalent in encoding "LATIN1".*record 2 of/s,
+		'LATIN1: a character LATIN1 lacks is refused, naming the record');
+	($ret, $out, $stderr) = $node->psql('latin', q{SET client_min_messages = error; ALTER FOREIGN TABLE h OPTIONS (ADD on_error 'skip');
+		SELECT convert_to(event_name, 'UTF8'), request_parameters->>'k' = convert_from('\x64c3a96ac3a0', 'UTF8')
+		FROM h WHERE recipient_account_id = '400000000055'});
+	is($out, '\x636166c3a9|t', 'LATIN1: the others are converted (text and jsonb)');
+}
+
+# ===================================================================
 # decompression: a bounded inflated size, interrupts, trickled bodies
 # ===================================================================
 # $mb megabytes of white space in Records, gzipped to about a thousandth;

@@ -291,6 +291,52 @@ record_members(void)
 			"A", "and the last of the two still wins");
 }
 
+static void
+record_text(void)
+{
+	static const struct
+	{
+		const char *text;
+		size_t		bad;		/* offset of the first bad byte; (size_t) -1: none */
+	}			cases[] = {
+		{"plain ASCII, longer than eight bytes", (size_t) -1},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", (size_t) -1},
+		{"abc\xff", 3},
+		{"abcdefghij\xc3", 10},	/* cut short */
+		{"\xc0\xaf", 0},			/* overlong */
+		{"\xed\xa0\x80", 0},		/* a surrogate */
+		{"\xf4\x90\x80\x80", 0},	/* past U+10FFFF */
+		{"\xe2\x82", 0},
+	};
+	char		err[256];
+	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
+	const char *bad = "{\"a\":1,\"requestParameters\":{\"bucketName\":\"b\xff\"}}";
+	const char nul[] = "{\"eventName\":\"Ev\0il\"}";
+
+	for (int i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++)
+	{
+		size_t		n = strlen(cases[i].text);
+		size_t		want = cases[i].bad == (size_t) -1 ? n : cases[i].bad;
+		char		label[128];
+
+		snprintf(label, sizeof(label), "UTF-8 check, case %d: first bad byte at %zu", i, want);
+		unit_ok(ct_utf8_invalid_at(cases[i].text, n) == want, label);
+	}
+	unit_ok(ct_utf8_invalid_at("abcdefgh\0abc", 12) == 8, "a NUL byte is invalid text");
+	unit_ok(!ct_rec_index(bad, strlen(bad), idx, err, sizeof(err)) &&
+			strcmp(err, "invalid UTF-8 in field \"requestParameters.bucketName\" (byte 43 of the record)") == 0,
+			"a record with invalid UTF-8 is malformed, naming the field");
+	printf("# %s\n", err);
+	unit_ok(!ct_rec_index(nul, sizeof(nul) - 1, idx, err, sizeof(err)) &&
+			strstr(err, "a NUL byte in field \"eventName\"") != NULL,
+			"so is one with a raw NUL byte");
+	printf("# %s\n", err);
+	unit_ok(ct_rec_index("{\"a\":\"x\\u0000\"}", 15, idx, err, sizeof(err)) && idx->nul_escape &&
+			ct_span_has_nul_escape("\"x\\u0000\"", 9) && !ct_span_has_nul_escape("\"\\\\u0000\"", 9),
+			"\\u0000 is valid JSON, noted for the columns to refuse");
+	free(idx);
+}
+
 static bool stop_now;
 
 static bool
@@ -366,5 +412,6 @@ main(void)
 	bad_input();
 	record_members();
 	inflation_limits();
+	record_text();
 	return unit_done();
 }
