@@ -443,8 +443,11 @@ name_is(const char *k, size_t klen, const char *key, size_t n)
 	CtBuf		b = CT_BUF_INIT;
 	bool		same;
 
-	if (memchr(k, '\\', klen) == NULL)
-		return klen == n && memcmp(k, key, n) == 0;
+	if (klen == n && memcmp(k, key, n) == 0)
+		return true;
+	/* an escape always makes the raw name longer than what it stands for */
+	if (klen <= n || memchr(k, '\\', klen) == NULL)
+		return false;
 	same = ct_span_string(&quoted, &b) && b.len == n && memcmp(b.data, key, n) == 0;
 	ct_buf_free(&b);
 	return same;
