@@ -511,6 +511,7 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 		size_t		len;
 		char		err[256];
 		void	   *resources = NULL;
+		const char *why;
 
 		st->log_file = NULL;
 		ctfdw_current_column = NULL;
@@ -543,8 +544,20 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 						 errhint("Table option on_error 'skip' skips such records with a warning.")));
 			}
 		}
-		ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->index, st->log_file,
-						  resources, &st->scratch);
+		if ((why = ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->index,
+									 st->log_file, resources, &st->scratch)) != NULL)
+		{
+			/* a value no PostgreSQL text can hold: as malformed as any */
+			ereport(st->opts.on_error_skip ? WARNING : ERROR,
+					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+					 errmsg(st->opts.on_error_skip ? "skipping a CloudTrail record: %s" :
+							"cannot store a CloudTrail record: %s", why),
+					 st->opts.on_error_skip ? 0 :
+					 errhint("Table option on_error 'skip' skips such records with a warning.")));
+			st->skipped_records++;
+			ExecClearTuple(slot);
+			continue;
+		}
 		break;
 	}
 	error_context_stack = errcb.previous;

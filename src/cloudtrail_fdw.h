@@ -76,6 +76,7 @@ typedef struct CtFdwOptions
 	int			max_concurrency;
 	bool		on_error_skip;
 	int64		lookup_max_wait;	/* microseconds of throttling to ride out */
+	int64		max_object_size;	/* inflated bytes one log file may have */
 } CtFdwOptions;
 
 /* in option.c */
@@ -118,9 +119,9 @@ extern const char *ctfdw_standard_column(int i, bool lookup, const char **type);
 extern const CtColumn *ctfdw_current_column;
 extern List *ctfdw_columns(Relation rel, bool lookup);
 extern void ctfdw_prepare_columns(List *columns);
-extern void ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
-							  const char *rec, size_t len, const CtRecIndex *index,
-							  const char *log_file, void *api_resources, CtBuf *scratch);
+extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
+									const char *rec, size_t len, const CtRecIndex *index,
+									const char *log_file, void *api_resources, CtBuf *scratch);
 
 /* in prune.c: what the WHERE clause allows us to skip */
 /* LookupEvents attributes, most selective first */

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_data_wrapper.h"
@@ -50,7 +51,8 @@ typedef enum OptKind
 	OPT_ORG,
 	OPT_PATH,
 	OPT_ROLE,
-	OPT_SESSION
+	OPT_SESSION,
+	OPT_SIZE
 } OptKind;
 
 #define OPT_SUPERUSER	0x01	/* only a superuser may set it */
@@ -109,6 +111,7 @@ static const CtOption ct_options[] = {
 	{"on_error", ForeignTableRelationId, OPT_ENUM, 0, "error|skip"},
 	{"event_category", ForeignTableRelationId, OPT_ENUM, 0, "management|insight"},
 	{"lookup_max_wait", ForeignTableRelationId, OPT_INTERVAL},
+	{"max_object_size", ForeignTableRelationId, OPT_SIZE},
 
 	/* column */
 	{"path", AttributeRelationId, OPT_PATH},
@@ -221,6 +224,38 @@ ctfdw_split_list(const char *value)
 			out = lappend(out, pstrdup(tok));
 	}
 	return out;
+}
+
+/*
+ * A size: an integer of bytes, or with a unit kB, MB, GB or TB (1024 each,
+ * as in postgresql.conf), from 1 kB to 1 TB.
+ */
+static int64
+size_bytes(const char *name, const char *value)
+{
+	static const char *const units[] = {"kB", "MB", "GB", "TB"};
+	char	   *end;
+	double		n;
+	double		mult = 1;
+
+	errno = 0;
+	n = strtod(value, &end);
+	while (*end == ' ')
+		end++;
+	for (int i = 0; *end && i < lengthof(units); i++)
+		if (pg_strcasecmp(end, units[i]) == 0)
+		{
+			mult = pow(1024.0, i + 1);
+			end += 2;
+		}
+	n *= mult;
+	if (end == value || *end != '\0' || errno != 0 || isnan(n) || n < 1024 ||
+		n > pow(1024.0, 4))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a size from 1kB to 1TB, such as '1GB' or '500MB'.")));
+	return (int64) n;
 }
 
 static int64
@@ -404,6 +439,9 @@ check_value(const CtOption *o, DefElem *def)
 					bad_value(o->name, v, "Role session names are 2 to 64 letters, digits and _+=,.@- characters.");
 				break;
 			}
+		case OPT_SIZE:
+			(void) size_bytes(o->name, v);
+			break;
 		case OPT_PATH:
 			if (*v == '\0' || *v == '.' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
 				bad_value(o->name, v, "Give dot-separated JSON member names, such as 'userIdentity.sessionContext.sessionIssuer.arn'.");
@@ -528,7 +566,7 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 		{
 			DefElem    *def = (DefElem *) lfirst(lc);
 			static const char *const trail_only[] = {"prefix", "organization_id", "account_ids",
-				"event_files", "max_delivery_delay", "max_concurrency", "on_error", NULL};
+				"event_files", "max_delivery_delay", "max_concurrency", "on_error", "max_object_size", NULL};
 			static const char *const lookup_only[] = {"event_category", "lookup_max_wait", NULL};
 			const char *const *other = lookup ? trail_only : lookup_only;
 
@@ -606,6 +644,7 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
 	opts->max_concurrency = 32;
 	opts->lookup_max_wait = 60 * USECS_PER_SEC;
+	opts->max_object_size = INT64CONST(1024) * 1024 * 1024;
 	opts->role_session_name = "cloudtrail_fdw";
 	opts->duration = 3600;
 
@@ -696,6 +735,8 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->insight = strcmp(defGetString(def), "insight") == 0;
 		else if (strcmp(n, "lookup_max_wait") == 0)
 			opts->lookup_max_wait = interval_usecs(n, defGetString(def));
+		else if (strcmp(n, "max_object_size") == 0)
+			opts->max_object_size = size_bytes(n, defGetString(def));
 	}
 }
 

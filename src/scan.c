@@ -1174,6 +1174,7 @@ new_object(CtS3Scan *s, char *key)
 	o->rr = ct_rr_create(gz);
 	if (!o->rr)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a gzip stream")));
+	ct_rr_set_max_size(o->rr, s->opts->max_object_size);
 	if (s->local)
 	{
 		o->fd = open(o->log_file, O_RDONLY | PG_BINARY, 0);

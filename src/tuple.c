@@ -21,12 +21,16 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "common/string.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
@@ -241,10 +245,31 @@ ctfdw_columns(Relation rel, bool lookup)
 	return out;
 }
 
+/*
+ * JSON text is UTF-8.  A UTF8 or SQL_ASCII database takes it as it is;
+ * another encoding gets each value converted, and a character it has no
+ * equivalent for makes the record unreadable.
+ */
+static int	db_encoding = -1;
+static Oid	from_utf8 = InvalidOid;
+
 void
 ctfdw_prepare_columns(List *columns)
 {
 	ListCell   *lc;
+
+	db_encoding = GetDatabaseEncoding();
+	if (db_encoding != PG_UTF8 && db_encoding != PG_SQL_ASCII)
+	{
+		from_utf8 = FindDefaultConversionProc(PG_UTF8, db_encoding);
+		if (!OidIsValid(from_utf8))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot read CloudTrail records into a database with encoding \"%s\"",
+							GetDatabaseEncodingName()),
+					 errdetail("CloudTrail records are UTF-8, and there is no conversion from UTF8 to %s.",
+							   GetDatabaseEncodingName())));
+	}
 
 	foreach(lc, columns)
 	{
@@ -256,12 +281,14 @@ ctfdw_prepare_columns(List *columns)
 	}
 }
 
+static const char *server_text(const char *text, size_t len, const char **why);
+
 /*
  * resource_types / resource_names: one element per entry of LookupEvents'
  * Resources, NULL where the API gave none (ResourceType may be null).
  */
 static Datum
-resource_array(CtJson *resources, const char *member)
+resource_array(CtJson *resources, const char *member, const char **why)
 {
 	int			n = ct_json_array_length(resources);
 	Datum	   *elems = palloc0(sizeof(Datum) * Max(n, 1));
@@ -274,6 +301,8 @@ resource_array(CtJson *resources, const char *member)
 		const char *v = ct_json_string(ct_json_array_get(resources, i), member);
 
 		nulls[i] = v == NULL;
+		if (v && (v = server_text(v, strlen(v), why)) == NULL)
+			return (Datum) 0;
 		if (v)
 			elems[i] = CStringGetTextDatum(v);
 	}
@@ -283,12 +312,53 @@ resource_array(CtJson *resources, const char *member)
 											  TYPALIGN_INT));
 }
 
-void
+/*
+ * Valid UTF-8 text in the database encoding: text itself, or a converted
+ * copy; NULL (and *why set) when it is not UTF-8 or does not convert.
+ */
+static const char *
+server_text(const char *text, size_t len, const char **why)
+{
+	unsigned char *conv;
+	size_t		cap;
+
+	if (ct_utf8_invalid_at(text, len) < len)
+	{
+		*why = "invalid UTF-8 or a NUL byte";
+		return NULL;
+	}
+	if (db_encoding == PG_UTF8 || db_encoding == PG_SQL_ASCII || pg_is_ascii(text))
+		return text;
+	cap = len * MAX_CONVERSION_GROWTH + 1;
+	if (cap > MaxAllocSize)
+	{
+		*why = "a value too long to convert";
+		return NULL;
+	}
+	conv = palloc(cap);
+	if ((size_t) pg_do_encoding_conversion_buf(from_utf8, PG_UTF8, db_encoding,
+											   (unsigned char *) text, (int) len, conv,
+											   (int) cap, true) < len)
+	{
+		*why = psprintf("a character with no equivalent in encoding \"%s\"",
+						GetDatabaseEncodingName());
+		return NULL;
+	}
+	return (const char *) conv;
+}
+
+/*
+ * Fill slot from one record.  Returns NULL, or why the record cannot be
+ * stored (a value PostgreSQL text cannot hold), with ctfdw_current_column
+ * left at the column: the caller errors out or skips the record.
+ */
+const char *
 ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				  const char *rec, size_t len, const CtRecIndex *index,
 				  const char *log_file, void *api_resources, CtBuf *scratch)
 {
 	ListCell   *lc;
+	const char *why = NULL;
 
 	ctfdw_current_column = NULL;
 	ExecClearTuple(slot);
@@ -305,6 +375,11 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 		switch (col->kind)
 		{
 			case CT_COL_RECORD:
+				if (index->nul_escape && ct_span_has_nul_escape(rec, len))
+				{
+					ctfdw_current_column = col;
+					return "the record holds \\u0000, which jsonb cannot hold";
+				}
 				text = own = pnstrdup(rec, len);
 				break;
 			case CT_COL_LOG_FILE:
@@ -319,8 +394,12 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 							 errmsg("column \"%s\" must be of type text[]", col->name)));
+				ctfdw_current_column = col;
 				slot->tts_values[i] = resource_array(api_resources, col->kind == CT_COL_RESOURCE_TYPES ?
-													 "ResourceType" : "ResourceName");
+													 "ResourceType" : "ResourceName", &why);
+				if (why)
+					return why;
+				ctfdw_current_column = NULL;
 				slot->tts_isnull[i] = false;
 				continue;
 			case CT_COL_PATH:
@@ -332,10 +411,16 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 					if (v.type == 's' && !col->json_out)
 					{
 						if (!ct_span_string(&v, scratch))
-							ereport(ERROR,
-									(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-									 errmsg("string value holds \\u0000 or a lone surrogate, which text cannot hold")));
+						{
+							ctfdw_current_column = col;
+							return "a string holds \\u0000 or a lone surrogate, which text cannot hold";
+						}
 						text = scratch->data;
+					}
+					else if (index->nul_escape && ct_span_has_nul_escape(v.p, v.len))
+					{
+						ctfdw_current_column = col;
+						return "a string holds \\u0000, which jsonb cannot hold";
 					}
 					else
 					{
@@ -350,6 +435,15 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 		if (text == NULL)
 			continue;
 		ctfdw_current_column = col;
+		if (col->kind == CT_COL_LOG_FILE || db_encoding != PG_UTF8)
+		{
+			/* the record was checked whole; names and conversions are not */
+			const char *ok = server_text(text, strlen(text), &why);
+
+			if (ok == NULL)
+				return why;
+			text = ok;
+		}
 		slot->tts_values[i] = InputFunctionCall(&col->infunc, (char *) text,
 												col->typioparam, col->typmod);
 		slot->tts_isnull[i] = false;
@@ -358,4 +452,5 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 			pfree(own);
 	}
 	ExecStoreVirtualTuple(slot);
+	return NULL;
 }

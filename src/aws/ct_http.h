@@ -30,10 +30,14 @@ typedef struct CtHttpReq CtHttpReq;
 /* A sink returns false to pause the transfer; ct_http_resume() restarts it. */
 typedef bool (*CtHttpSink) (CtHttpReq *req, const char *data, size_t len);
 
+/* Bytes a second below which a transfer counts as stalled (1 kB/s). */
+#define CT_HTTP_MIN_SPEED 1024L
+
 typedef struct CtHttpConfig
 {
 	long		connect_timeout_ms;
-	long		stall_timeout_s;	/* abort a transfer idle this long */
+	long		stall_timeout_s;	/* abort a transfer slower than
+									 * CT_HTTP_MIN_SPEED this long */
 	bool		verify_tls;
 	const char *ca_file;		/* NULL: the system's */
 	long		max_host_connections;

@@ -31,11 +31,18 @@ typedef struct CtSpan
 	char		type;			/* 's'tring 'n'umber 'o'bject 'a'rray 't'rue 'f'alse 'z' null */
 } CtSpan;
 
+/*
+ * Members indexed by position; a wider object keeps where the rest begins,
+ * and a lookup scans the rest again (CloudTrail records have about 30).
+ */
 #define CT_REC_MAX_MEMBERS 128
 
 typedef struct CtRecIndex
 {
 	int			n;
+	const char *more;			/* NULL, or the name of member 129 */
+	const char *end;			/* end of the object's text */
+	bool		nul_escape;		/* a string holds \u0000 somewhere */
 	struct
 	{
 		const char *key;		/* raw key bytes, between the quotes */
@@ -48,6 +55,8 @@ extern bool ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, 
 extern bool ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out);
 extern bool ct_rec_path(const CtRecIndex *top, char *const *path, int n, CtSpan *out);
 extern bool ct_span_string(const CtSpan *s, CtBuf *out);
+extern bool ct_span_has_nul_escape(const char *p, size_t len);
+extern size_t ct_utf8_invalid_at(const char *p, size_t len);
 extern const char *ct_rec_username(const CtRecIndex *top, CtBuf *buf);
 
 #endif							/* CT_REC_H */

@@ -27,7 +27,8 @@ typedef struct CtRecordReader CtRecordReader;
 typedef enum CtRecordStatus
 {
 	CT_REC_RECORD,				/* *rec / *len hold the next record */
-	CT_REC_NEED_INPUT,			/* push more bytes (or mark the end) */
+	CT_REC_NEED_INPUT,			/* push more bytes (or mark the end); also
+								 * returned when the host asks to stop */
 	CT_REC_END,					/* the file ended cleanly */
 	CT_REC_ERROR				/* ct_rr_error() says why */
 } CtRecordStatus;
@@ -40,6 +41,7 @@ extern void ct_rr_destroy(CtRecordReader *rr);
 extern bool ct_rr_push(CtRecordReader *rr, const char *data, size_t len);
 extern void ct_rr_set_eof(CtRecordReader *rr);
 extern CtRecordStatus ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len);
+extern void ct_rr_set_max_size(CtRecordReader *rr, long long max_bytes);
 extern const char *ct_rr_error(const CtRecordReader *rr);
 extern size_t ct_rr_backlog(const CtRecordReader *rr);
 extern long long ct_rr_bytes_in(const CtRecordReader *rr);

@@ -268,7 +268,8 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, http->cfg.connect_timeout_ms);
 	if (http->cfg.stall_timeout_s > 0)
 	{
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		/* slower than this for the whole stall timeout is a stall: a trickle too */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, CT_HTTP_MIN_SPEED);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, http->cfg.stall_timeout_s);
 	}
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, http->cfg.verify_tls ? 1L : 0L);

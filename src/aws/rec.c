@@ -5,9 +5,10 @@
  *
  * The grammar is RFC 8259's: objects, arrays, strings with escapes
  * (\uXXXX included), numbers, true, false, null; anything else is an error
- * with the byte offset.  Nesting is limited to CT_MAX_DEPTH levels.  One
- * leniency, for speed: raw control characters inside strings are let
- * through (a jsonb column still rejects them).
+ * with the byte offset.  Nesting is limited to CT_MAX_DEPTH levels.  The
+ * record must be UTF-8 without NUL bytes, which one fast pass over it
+ * checks.  One leniency, for speed: other raw control characters inside
+ * strings are let through (a jsonb column still rejects them).
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -16,7 +17,9 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct_rec.h"
@@ -30,6 +33,7 @@ typedef struct Scan
 	const char *start;
 	char	   *err;
 	size_t		errlen;
+	bool		nul_escape;		/* saw \u0000 */
 } Scan;
 
 static bool
@@ -91,6 +95,8 @@ scan_string(Scan *s)
 				if (s->end - s->p < 5 || ct_hexval(s->p[1]) < 0 || ct_hexval(s->p[2]) < 0 ||
 					ct_hexval(s->p[3]) < 0 || ct_hexval(s->p[4]) < 0)
 					return fail(s, "invalid \\u escape");
+				if (memcmp(s->p + 1, "0000", 4) == 0)
+					s->nul_escape = true;
 				s->p += 5;
 				break;
 			default:
@@ -181,7 +187,9 @@ scan_object(Scan *s, int depth, CtRecIndex *idx)
 		s->p++;
 		if (!scan_value(s, depth + 1, &v))
 			return false;
-		if (idx && idx->n < CT_REC_MAX_MEMBERS)
+		if (idx && idx->n == CT_REC_MAX_MEMBERS && idx->more == NULL)
+			idx->more = k - 1;
+		else if (idx && idx->n < CT_REC_MAX_MEMBERS)
 		{
 			idx->m[idx->n].key = k;
 			idx->m[idx->n].klen = (size_t) (kend - k);
@@ -277,36 +285,218 @@ scan_value(Scan *s, int depth, CtSpan *out)
 	return ok;
 }
 
-/*
- * Check that p..p+len is one JSON object (white space around it allowed)
- * and index its members.  On failure, err says what and where.
- */
-bool
-ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen)
+/* Check that p..p+len is one JSON object and index its members. */
+static bool
+index_object(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen)
 {
-	Scan		s = {p, p + len, p, err, errlen};
+	Scan		s = {p, p + len, p, err, errlen, false};
 
 	if (err)
 		err[0] = '\0';
 	idx->n = 0;
+	idx->more = NULL;
+	idx->end = p + len;
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		return fail(&s, "record is not a JSON object");
 	if (!scan_object(&s, 1, idx))
 		return false;
+	idx->nul_escape = s.nul_escape;
 	ws(&s);
 	if (s.p != s.end)
 		return fail(&s, "unexpected data after the record");
 	return true;
 }
 
+/*
+ * Offset of the first byte of p..p+len that is not valid UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF) or is NUL; len
+ * if there is none.  Eight bytes at a time while they are ASCII.
+ */
+size_t
+ct_utf8_invalid_at(const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned	c;
+		int			n;
+		unsigned	lo = 0x80,
+					hi = 0xBF;
+
+		if (len - i >= 8)
+		{
+			uint64_t	w;
+
+			memcpy(&w, u + i, 8);
+			/* no high bit and no zero byte: all eight are plain ASCII */
+			if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0)
+			{
+				i += 8;
+				continue;
+			}
+		}
+		c = u[i];
+		if (c == 0)
+			return i;
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			/* E0: no overlong forms; ED: no surrogates */
+			n = 2;
+			lo = c == 0xE0 ? 0xA0 : 0x80;
+			hi = c == 0xED ? 0x9F : 0xBF;
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			/* F0: no overlong forms; F4: nothing past U+10FFFF */
+			n = 3;
+			lo = c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xF4 ? 0x8F : 0xBF;
+		}
+		else
+			return i;
+		if (len - i <= (size_t) n || u[i + 1] < lo || u[i + 1] > hi)
+			return i;
+		for (int k = 2; k <= n; k++)
+			if (u[i + k] < 0x80 || u[i + k] > 0xBF)
+				return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+/* The dot path of the member whose text holds byte off of the object p. */
+static void
+path_at(const char *p, size_t len, size_t off, CtBuf *path, int depth)
+{
+	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
+	const char *at = p + off;
+
+	if (idx && depth < 16 && index_object(p, len, idx, NULL, 0))
+	{
+		for (int i = 0; i < idx->n; i++)
+		{
+			const CtSpan *v = &idx->m[i].v;
+
+			if (at >= idx->m[i].key && at < idx->m[i].key + idx->m[i].klen)
+			{
+				ct_buf_puts(path, path->len ? "." : "");
+				ct_buf_puts(path, "(a member name)");
+				break;
+			}
+			if (at < v->p || at >= v->p + v->len)
+				continue;
+			if (path->len)
+				ct_buf_putc(path, '.');
+			ct_buf_append(path, idx->m[i].key, idx->m[i].klen);
+			if (v->type == 'o')
+				path_at(v->p, v->len, (size_t) (at - v->p), path, depth + 1);
+			break;
+		}
+	}
+	free(idx);
+}
+
+/*
+ * Check that p..p+len is one JSON object (white space around it allowed)
+ * in UTF-8, and index its members.  On failure, err says what and where.
+ */
+bool
+ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen)
+{
+	size_t		bad;
+
+	if (!index_object(p, len, idx, err, errlen))
+		return false;
+	if ((bad = ct_utf8_invalid_at(p, len)) < len)
+	{
+		CtBuf		path = CT_BUF_INIT;
+
+		path_at(p, len, bad, &path, 0);
+		if (err)
+			snprintf(err, errlen, "%s in field \"%s\" (byte %zu of the record)",
+					 p[bad] ? "invalid UTF-8" : "a NUL byte",
+					 path.len ? path.data : "(none)", bad);
+		ct_buf_free(&path);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Is the raw member name k (klen bytes between the quotes) the name key?
+ * A name written with escapes is compared unescaped, as jsonb reads it.
+ */
+static bool
+name_is(const char *k, size_t klen, const char *key, size_t n)
+{
+	CtSpan		quoted = {k - 1, klen + 2, 's'};
+	CtBuf		b = CT_BUF_INIT;
+	bool		same;
+
+	if (klen == n && memcmp(k, key, n) == 0)
+		return true;
+	/* an escape always makes the raw name longer than what it stands for */
+	if (klen <= n || memchr(k, '\\', klen) == NULL)
+		return false;
+	same = ct_span_string(&quoted, &b) && b.len == n && memcmp(b.data, key, n) == 0;
+	ct_buf_free(&b);
+	return same;
+}
+
+/*
+ * The value of member key.  A name given twice takes its last value, as
+ * jsonb does, so a column agrees with the record column.
+ */
 bool
 ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out)
 {
 	size_t		n = strlen(key);
+	bool		found = false;
 
-	for (int i = 0; i < idx->n; i++)
-		if (idx->m[i].klen == n && memcmp(idx->m[i].key, key, n) == 0)
+	if (idx->more)
+	{
+		/* members past the index: the object was checked, so just walk it */
+		Scan		s = {idx->more, idx->end, idx->more, NULL, 0};
+
+		while (s.p < s.end && *s.p == '"')
+		{
+			const char *k = s.p + 1;
+			size_t		klen;
+			CtSpan		v;
+
+			if (!scan_string(&s))
+				break;
+			klen = (size_t) (s.p - 1 - k);
+			ws(&s);
+			s.p++;				/* ':' */
+			if (!scan_value(&s, 1, &v))
+				break;
+			if (name_is(k, klen, key, n))
+			{
+				*out = v;
+				found = true;
+			}
+			ws(&s);
+			if (s.p >= s.end || *s.p != ',')
+				break;
+			s.p++;
+			ws(&s);
+		}
+		if (found)
+			return true;
+	}
+	for (int i = idx->n - 1; i >= 0; i--)
+		if (name_is(idx->m[i].key, idx->m[i].klen, key, n))
 		{
 			*out = idx->m[i].v;
 			return true;
@@ -324,7 +514,7 @@ ct_rec_path(const CtRecIndex *top, char *const *path, int n, CtSpan *out)
 		return false;
 	for (int i = 1; i < n; i++)
 	{
-		if (out->type != 'o' || !ct_rec_index(out->p, out->len, &sub, NULL, 0) ||
+		if (out->type != 'o' || !index_object(out->p, out->len, &sub, NULL, 0) ||
 			!ct_rec_member(&sub, path[i], out))
 			return false;
 	}
@@ -441,6 +631,26 @@ ct_span_string(const CtSpan *s, CtBuf *out)
 	return !out->failed;
 }
 
+/*
+ * Does the JSON text p..p+len (valid, as the scan checked) hold \u0000?
+ * Outside strings there are no backslashes, so every one starts an escape.
+ */
+bool
+ct_span_has_nul_escape(const char *p, size_t len)
+{
+	const char *e = p + len;
+
+	while ((p = memchr(p, '\\', (size_t) (e - p))) != NULL)
+	{
+		if (e - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+			return true;
+		p += 2;
+		if (p >= e)
+			break;
+	}
+	return false;
+}
+
 static const char *
 string_member(const CtRecIndex *idx, const char *key, CtBuf *buf)
 {
@@ -466,7 +676,7 @@ ct_rec_username(const CtRecIndex *top, CtBuf *buf)
 	char		type[32];
 
 	if (!ct_rec_member(top, "userIdentity", &ui) || ui.type != 'o' ||
-		!ct_rec_index(ui.p, ui.len, &idx, NULL, 0))
+		!index_object(ui.p, ui.len, &idx, NULL, 0))
 		return NULL;
 	if ((v = string_member(&idx, "userName", buf)) != NULL)
 		return v;

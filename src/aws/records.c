@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "ct_buf.h"
+#include "ct_host.h"
 #include "ct_records.h"
 
 #define INFLATE_CHUNK (64 * 1024)
@@ -70,6 +71,7 @@ struct CtRecordReader
 	long long	records;
 	long long	bytes_in;
 	long long	bytes_out;
+	long long	max_out;		/* inflated bytes allowed; 0: no limit */
 };
 
 CtRecordReader *
@@ -124,6 +126,13 @@ ct_rr_set_eof(CtRecordReader *rr)
 	rr->eof = true;
 }
 
+/* Refuse objects that inflate to more than max_bytes (0: no limit). */
+void
+ct_rr_set_max_size(CtRecordReader *rr, long long max_bytes)
+{
+	rr->max_out = max_bytes;
+}
+
 const char *
 ct_rr_error(const CtRecordReader *rr)
 {
@@ -149,6 +158,16 @@ fail(CtRecordReader *rr, const char *fmt, const char *arg)
 	return CT_REC_ERROR;
 }
 
+static bool
+too_big(CtRecordReader *rr)
+{
+	if (rr->max_out <= 0 || rr->bytes_out <= rr->max_out)
+		return false;
+	snprintf(rr->error, sizeof(rr->error),
+			 "file inflates to more than max_object_size (%lld bytes)", rr->max_out);
+	return true;
+}
+
 /*
  * Inflate up to one chunk of pending input into rr->out.  Returns false on
  * error (rr->error set); sets *progress when bytes were produced or input
@@ -168,7 +187,12 @@ inflate_more(CtRecordReader *rr, bool *progress)
 		rr->in_pos += avail;
 		rr->bytes_out += avail;
 		*progress = true;
-		return !rr->out.failed || (fail(rr, "%s", "out of memory"), false);
+		if (rr->out.failed)
+		{
+			fail(rr, "%s", "out of memory");
+			return false;
+		}
+		return !too_big(rr);
 	}
 	if (rr->gz_done)
 	{
@@ -195,6 +219,8 @@ inflate_more(CtRecordReader *rr, bool *progress)
 		rr->out.data[rr->out.len] = '\0';
 		rr->bytes_out += made;
 		*progress = used > 0 || made > 0;
+		if (too_big(rr))
+			return false;
 		if (z == Z_STREAM_END)
 			rr->gz_done = true;
 		else if (z != Z_OK && z != Z_BUF_ERROR)
@@ -488,6 +514,12 @@ ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
 		}
 		if (!inflate_more(rr, &progress))
 			return CT_REC_ERROR;
+		/*
+		 * A chunk inflates in well under a millisecond, and a small object
+		 * may inflate to gigabytes of white space: let the host stop us.
+		 */
+		if (progress && ct_interrupted())
+			return CT_REC_NEED_INPUT;
 		if (progress)
 			continue;
 		if (!rr->eof)

@@ -265,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault and fault["kind"] == "stall":
                 time.sleep(fault.get("seconds", 5))
                 fault = None
-            if fault and fault["kind"] not in ("drop", "corrupt", "truncate"):
+            if fault and fault["kind"] not in ("drop", "corrupt", "truncate", "trickle"):
                 self.inject(fault, service)
                 return
             self.fault = fault
@@ -530,14 +530,25 @@ class Handler(BaseHTTPRequestHandler):
             hdr["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
         self.info["bytes"] = len(body)
         f = getattr(self, "fault", None)
+        if self.method == "GET" and f and f["kind"] == "trickle":
+            # Full Content-Length, then "rate" bytes a second for "seconds", then the rest.
+            self.object_head(status, len(body), hdr)
+            self.record()
+            rate, pos, t_end = int(f.get("rate", 2)), 0, time.time() + f.get("seconds", 10)
+            try:
+                while pos < len(body) and time.time() < t_end:
+                    self.wfile.write(body[pos:pos + rate])
+                    self.wfile.flush()
+                    pos += rate
+                    time.sleep(1)
+                self.wfile.write(body[pos:])
+            except OSError:
+                pass            # the client gave up on the trickle
+            self.close_connection = True
+            return
         if self.method == "GET" and f and f["kind"] == "drop" and len(body) > 1:
             # Full Content-Length, half the body, then the connection dies.
-            self.send_response(status)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in hdr.items():
-                self.send_header(k, v)
-            self.end_headers()
+            self.object_head(status, len(body), hdr)
             self.info["dropped"] = True
             self.record()
             self.wfile.write(body[:len(body) // 2])
@@ -551,6 +562,14 @@ class Handler(BaseHTTPRequestHandler):
             body = body[:len(body) // 2]
         self.send(status, body, ctype="application/octet-stream", headers=hdr,
                   head_only=self.method == "HEAD")
+
+    def object_head(self, status, length, hdr):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        for k, v in hdr.items():
+            self.send_header(k, v)
+        self.end_headers()
 
     def list_objects(self, keys, v2, hdr):
         q = self.query

@@ -32,8 +32,11 @@ scan_record(const char *rec, size_t len)
 			ct_buf_reset(&b);
 			if (idx->m[i].v.type == 's')
 				(void) ct_span_string(&idx->m[i].v, &b);
+			if (idx->nul_escape)
+				(void) ct_span_has_nul_escape(idx->m[i].v.p, idx->m[i].v.len);
 		}
 		(void) ct_rec_member(idx, "eventTime", &v);
+		(void) ct_rec_member(idx, "x150", &v);	/* past the index in wide records */
 		(void) ct_rec_path(idx, path, 4, &v);
 		ct_buf_reset(&b);
 		(void) ct_rec_username(idx, &b);
@@ -57,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rr = ct_rr_create(data[0] & 1);
 	if (!rr)
 		return 0;
+	ct_rr_set_max_size(rr, 1 << 20);
 	chunk = 1 + (data[0] >> 1) * 37;
 	for (;;)
 	{

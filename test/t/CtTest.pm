@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 
-our @EXPORT = qw(start_emulator ctl requests reset_emulator node_with_server api_username
+our @EXPORT = qw(start_emulator ctl put_raw requests reset_emulator node_with_server api_username
   $TOP $SHARED $PYTHON %KEYS);
 
 our $TOP = $ENV{CT_TOP} || File::Spec->rel2abs("$ENV{TESTDIR}/../..");
@@ -64,6 +64,14 @@ sub ctl
 		{ content => encode_json($body || {}), headers => { 'content-type' => 'application/json' } });
 	die "ctl $what: $r->{status} $r->{content}" unless $r->{success};
 	return decode_json($r->{content});
+}
+
+# put_raw(bucket, key, bytes): an object the emulator serves from now on
+sub put_raw
+{
+	my ($bucket, $key, $data) = @_;
+	my $r = $http->put("$emu->{url}/_ctl/put?bucket=$bucket&key=$key", { content => $data });
+	die "put $key: $r->{status}" unless $r->{success};
 }
 
 # The emulator's request log, optionally filtered by a sub.

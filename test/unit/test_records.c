@@ -11,6 +11,8 @@
 #include <zlib.h>
 
 #include "ct_buf.h"
+#include "ct_host.h"
+#include "ct_rec.h"
 #include "ct_records.h"
 #include "unit.h"
 
@@ -233,10 +235,183 @@ bad_input(void)
 	expect_error("plain mode: truncated", "{\"Records\":[{", 13, false, "truncated JSON");
 }
 
+/* The string value of member key of record text, or NULL. */
+static char *
+member_of(const char *text, const char *key, char *out, size_t outlen)
+{
+	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
+	CtSpan		v;
+	CtBuf		b = CT_BUF_INIT;
+	char		err[256];
+	char	   *ret = NULL;
+
+	if (ct_rec_index(text, strlen(text), idx, err, sizeof(err)) && ct_rec_member(idx, key, &v))
+	{
+		if (v.type == 's' && ct_span_string(&v, &b))
+			snprintf(out, outlen, "%s", b.data);
+		else
+			snprintf(out, outlen, "%.*s", (int) v.len, v.p);
+		ret = out;
+	}
+	ct_buf_free(&b);
+	free(idx);
+	return ret;
+}
+
+static void
+record_members(void)
+{
+	CtBuf		r = CT_BUF_INIT;
+	char		got[64];
+
+	/* 300 members: every one is found, the last too */
+	ct_buf_puts(&r, "{");
+	for (int i = 0; i < 300; i++)
+	{
+		char		m[64];
+
+		snprintf(m, sizeof(m), "%s\"k%d\": \"v%d\"", i ? ", " : "", i, i);
+		ct_buf_puts(&r, m);
+	}
+	ct_buf_puts(&r, ", \"k5\": \"again\" }");
+	unit_is(member_of(r.data, "k0", got, sizeof(got)), "v0", "wide record: the first member");
+	unit_is(member_of(r.data, "k127", got, sizeof(got)), "v127", "wide record: member 128");
+	unit_is(member_of(r.data, "k128", got, sizeof(got)), "v128", "wide record: member 129");
+	unit_is(member_of(r.data, "k299", got, sizeof(got)), "v299", "wide record: member 300");
+	unit_ok(member_of(r.data, "k300", got, sizeof(got)) == NULL, "wide record: a missing member");
+	unit_is(member_of(r.data, "k5", got, sizeof(got)), "again",
+			"wide record: a name repeated past member 128 takes the later value");
+	ct_buf_free(&r);
+
+	unit_is(member_of("{\"a\":1,\"b\":2,\"a\":{\"x\":3}}", "a", got, sizeof(got)), "{\"x\":3}",
+			"a repeated name takes its last value, as jsonb does");
+	unit_is(member_of("{\"eventName\":\"A\",\"event\\u004eame\":\"B\"}", "eventName", got, sizeof(got)),
+			"B", "a name written with escapes is the same name");
+	unit_is(member_of("{\"event\\u004eame\":\"B\",\"eventName\":\"A\"}", "eventName", got, sizeof(got)),
+			"A", "and the last of the two still wins");
+}
+
+static void
+record_text(void)
+{
+	static const struct
+	{
+		const char *text;
+		size_t		bad;		/* offset of the first bad byte; (size_t) -1: none */
+	}			cases[] = {
+		{"plain ASCII, longer than eight bytes", (size_t) -1},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", (size_t) -1},
+		{"abc\xff", 3},
+		{"abcdefghij\xc3", 10},	/* cut short */
+		{"\xc0\xaf", 0},			/* overlong */
+		{"\xed\xa0\x80", 0},		/* a surrogate */
+		{"\xf4\x90\x80\x80", 0},	/* past U+10FFFF */
+		{"\xe2\x82", 0},
+	};
+	char		err[256];
+	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
+	const char *bad = "{\"a\":1,\"requestParameters\":{\"bucketName\":\"b\xff\"}}";
+	const char nul[] = "{\"eventName\":\"Ev\0il\"}";
+
+	for (int i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++)
+	{
+		size_t		n = strlen(cases[i].text);
+		size_t		want = cases[i].bad == (size_t) -1 ? n : cases[i].bad;
+		char		label[128];
+
+		snprintf(label, sizeof(label), "UTF-8 check, case %d: first bad byte at %zu", i, want);
+		unit_ok(ct_utf8_invalid_at(cases[i].text, n) == want, label);
+	}
+	unit_ok(ct_utf8_invalid_at("abcdefgh\0abc", 12) == 8, "a NUL byte is invalid text");
+	unit_ok(!ct_rec_index(bad, strlen(bad), idx, err, sizeof(err)) &&
+			strcmp(err, "invalid UTF-8 in field \"requestParameters.bucketName\" (byte 43 of the record)") == 0,
+			"a record with invalid UTF-8 is malformed, naming the field");
+	printf("# %s\n", err);
+	unit_ok(!ct_rec_index(nul, sizeof(nul) - 1, idx, err, sizeof(err)) &&
+			strstr(err, "a NUL byte in field \"eventName\"") != NULL,
+			"so is one with a raw NUL byte");
+	printf("# %s\n", err);
+	unit_ok(ct_rec_index("{\"a\":\"x\\u0000\"}", 15, idx, err, sizeof(err)) && idx->nul_escape &&
+			ct_span_has_nul_escape("\"x\\u0000\"", 9) && !ct_span_has_nul_escape("\"\\\\u0000\"", 9),
+			"\\u0000 is valid JSON, noted for the columns to refuse");
+	free(idx);
+}
+
+static bool stop_now;
+
+static bool
+stop_asked(void)
+{
+	return stop_now;
+}
+
+/* Read a whole gzipped text with the given limit; the last status. */
+static CtRecordStatus
+read_limited(const char *z, size_t zlen, long long max, char *err, size_t errlen)
+{
+	CtRecordReader *rr = ct_rr_create(true);
+	const char *rec;
+	size_t		rlen;
+	CtRecordStatus st;
+
+	ct_rr_set_max_size(rr, max);
+	ct_rr_push(rr, z, zlen);
+	ct_rr_set_eof(rr);
+	while ((st = ct_rr_next(rr, &rec, &rlen)) == CT_REC_RECORD)
+		;
+	snprintf(err, errlen, "%s", ct_rr_error(rr));
+	ct_rr_destroy(rr);
+	return st;
+}
+
+static void
+inflation_limits(void)
+{
+	size_t		n = 64 * 1024 * 1024,
+				zlen;
+	char	   *text = malloc(n + 64);
+	char	   *z;
+	char		err[256];
+	static const CtHost host = {stop_asked, NULL};
+	CtRecordReader *rr;
+	const char *rec;
+	size_t		rlen;
+
+	/* 64 MB of white space inside Records: 64 kB compressed */
+	strcpy(text, "{\"Records\":[");
+	memset(text + 12, ' ', n);
+	strcpy(text + 12 + n, "{\"a\":1}]}");
+	z = gz(text, &zlen);
+	unit_ok(read_limited(z, zlen, 0, err, sizeof(err)) == CT_REC_END, "64 MB of white space: no limit, read to the end");
+	unit_ok(read_limited(z, zlen, 128LL << 20, err, sizeof(err)) == CT_REC_END, "under max_object_size: read to the end");
+	unit_ok(read_limited(z, zlen, 1 << 20, err, sizeof(err)) == CT_REC_ERROR &&
+			strstr(err, "more than max_object_size (1048576 bytes)") != NULL,
+			"over max_object_size: an error saying so");
+
+	/* the host asks to stop: the reader returns after a chunk, and goes on later */
+	ct_set_host(&host);
+	rr = ct_rr_create(true);
+	ct_rr_push(rr, z, zlen);
+	ct_rr_set_eof(rr);
+	stop_now = true;
+	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_NEED_INPUT,
+			"an interrupt stops inflating before the object is done");
+	stop_now = false;
+	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_RECORD && ct_rr_next(rr, &rec, &rlen) == CT_REC_END,
+			"and the next call carries on where it stopped");
+	ct_rr_destroy(rr);
+	ct_set_host(NULL);
+	free(text);
+	free(z);
+}
+
 int
 main(void)
 {
 	real_data();
 	bad_input();
+	record_members();
+	inflation_limits();
+	record_text();
 	return unit_done();
 }
