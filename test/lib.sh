@@ -108,7 +108,8 @@ stop_all() {
 }
 
 # run_diff: the differential test (test/diff) on an emulator and a cluster of
-# its own; prints its "ok" / "not ok" lines, SEED and N as diff.py's --seed, -n
+# its own; prints its "ok" / "not ok" lines.  SEED, N and ONLY (one case,
+# KIND:I, as a failure names it) are diff.py's --seed, -n and --only
 run_diff() {
 	local rc=0
 	EMU_ARGS=(--lookup-now 2026-11-22T00:00:00Z --rate 0)
@@ -118,7 +119,7 @@ run_diff() {
 	start_cluster diff
 	"${AS[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres ${CTFDW_MODULE:+CTFDW_MODULE="$CTFDW_MODULE"} \
 		$PYTHON "$TOP/test/diff/diff.py" --emu-port "$EMU_PORT" --emu-data "$WORK/diff-emu" \
-		--seed "${SEED:-1}" -n "${N:-300}" || rc=$?
+		--seed "${SEED:-1}" -n "${N:-300}" ${ONLY:+--only "$ONLY"} || rc=$?
 	stop_all
 	return $rc
 }

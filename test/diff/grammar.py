@@ -431,7 +431,7 @@ def s_exists(g, c):
     c.add("q", g.pick([
         f"SELECT count(*) FROM {t} o WHERE {g.where(t, 1, 2)} AND EXISTS "
         f"(SELECT 1 FROM {g.frm(t2, 'i')} WHERE i.event_id = o.event_id AND i.event_time = o.event_time)",
-        f"SELECT count(*) FROM {t} WHERE event_id IN (SELECT event_id FROM {t2} WHERE {g.where(t2, 1, 2)})",
+        f"SELECT count(*) FROM {g.frm(t)} WHERE event_id IN (SELECT event_id FROM {g.scan(t2, '', 1, 2)})",
         f"SELECT count(*) FROM {g.frm(t, 'o')} WHERE o.event_time > ALL (SELECT b.lo FROM bounds b WHERE b.region = o.aws_region)",
         f"SELECT count(*) FROM {t} o WHERE {g.where(t, 1, 1)} AND NOT EXISTS "
         f"(SELECT 1 FROM bounds b WHERE o.event_time BETWEEN b.lo AND b.hi)"]))
@@ -458,7 +458,17 @@ def s_join(g, c):
         f"SELECT b.id, count(x.event_id) FROM bounds b LEFT JOIN {g.frm(t, 'x')} "
         f"ON x.aws_region = b.region AND x.event_time >= b.lo AND x.event_time < b.hi GROUP BY b.id",
         f"SELECT a.event_id, a.event_time, b.event_time FROM (SELECT * FROM {g.scan(t, '', 1, 1)}) a "
-        f"JOIN (SELECT * FROM {g.scan(t, '', 1, 1)}) b ON a.event_id = b.event_id AND a.event_time = b.event_time"]))
+        f"JOIN (SELECT * FROM {g.scan(t, '', 1, 1)}) b ON a.event_id = b.event_id AND a.event_time = b.event_time",
+        # join conditions that bound the inner scan by the outer row's values
+        f"SELECT b.id, count(x.*), min(x.event_time) FROM bounds b JOIN {g.frm(t, 'x')} "
+        f"ON x.event_time BETWEEN b.lo - interval '1 hour' AND b.hi{g.pick(['', ' AND x.recipient_account_id = b.account'])} "
+        f"WHERE b.id <= {g.r.randint(1, 7)} GROUP BY b.id",
+        f"SELECT v.at, count(x.event_id) FROM (VALUES ({g.time_lit(g.a_time())}::timestamptz), "
+        f"({g.time_lit(g.a_time())}::timestamptz)) v(at) LEFT JOIN {g.frm(t, 'x')} "
+        f"ON x.event_time > v.at - interval {q(g.pick(['10 minutes', '3 hours', '1 day']))} AND x.event_time <= v.at GROUP BY v.at",
+        f"SELECT o.event_id, count(x.event_id) FROM (SELECT * FROM {g.scan(other, '', 1, 2)} "
+        f"ORDER BY {g.order_key()} LIMIT 3) o JOIN {g.frm(t, 'x')} ON x.aws_region = o.aws_region "
+        f"AND x.event_time >= o.event_time AND x.event_time < o.event_time + interval '2 hours' GROUP BY o.event_id"]))
 
 
 def with_params(g, mode):
@@ -545,11 +555,11 @@ def s_error(g, c):
     # errors that do not depend on which rows a scan reads first
     t, t2 = g.table(), g.table()
     c.add("q", g.pick([
-        f"SELECT count(*) FROM {t} WHERE event_time > (SELECT event_time FROM {g.frm(t2)})",
+        f"SELECT count(*) FROM {g.frm(t)} WHERE event_time > (SELECT event_time FROM {g.frm(t2)})",
         f"SELECT count(*) FROM {t} WHERE event_time > 'not a time'",
         f"SELECT count(*) FROM {t} WHERE event_id = 'not-a-uuid'",
         f"SELECT count(*) / 0 FROM {t} WHERE {g.where(t, 1, 1)}",
-        f"SELECT count(*) FROM {t} WHERE aws_region = (SELECT aws_region FROM {g.scan(t2, '', 1, 1)})",
+        f"SELECT count(*) FROM {g.frm(t)} WHERE aws_region = (SELECT aws_region FROM {g.scan(t2, '', 1, 1)})",
         f"SELECT count(*) FROM {t} WHERE event_time > '2026-13-45'::timestamptz"]))
 
 
