@@ -574,6 +574,9 @@ def make_case(rng, kind, data):
     c = Case()
     if g.chance(0.3):
         c.add("s", f"SET TimeZone = {q(g.pick(TIMEZONES))}")
+    if g.chance(0.2):
+        # trail scans run in parallel workers unless told not to
+        c.add("s", "SET max_parallel_workers_per_gather = 0")
     fns, weights = zip(*SHAPES)
     rng.choices(fns, weights)[0](g, c)
     return c
