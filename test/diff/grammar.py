@@ -162,13 +162,13 @@ class Gen:
             # volatile: never pushed down
             if self.hist:
                 return self.pick(["clock_timestamp() - interval '1000 days'",
-                                  f"{self.time_lit()} + (random() * 0) * interval '1 hour'"])
+                                  f"({self.time_lit()})::timestamptz + (random() * 0) * interval '1 hour'"])
             return self.pick(["clock_timestamp()", "clock_timestamp() - interval '30 days'",
-                              f"{self.time_lit()} + (random() * 0) * interval '1 hour'",
+                              f"({self.time_lit()})::timestamptz + (random() * 0) * interval '1 hour'",
                               "timeofday()::timestamptz"])
         if c < 0.87:
             return self.pick(["NULL::timestamptz", "NULL"])
-        return f"{self.time_lit()} {self.pick(['+', '-'])} interval {q(self.pick(['1 hour', '90 minutes', '1 day', '0.5 seconds', '1 microsecond']))}"
+        return f"({self.time_lit()})::timestamptz {self.pick(['+', '-'])} interval {q(self.pick(['1 hour', '90 minutes', '1 day', '0.5 seconds', '1 microsecond']))}"
 
     # columns with one value a row (text, uuid) and how to sample them
     def text_cols(self):
@@ -222,7 +222,7 @@ class Gen:
             return f"{col} {neg}BETWEEN{sym} {self.time_expr()} AND {self.time_expr()}"
         if c < 0.78:
             t = self.time_expr()
-            return f"{col} >= {t} AND {col} < {t} + interval {q(self.pick(['1 hour', '6 hours', '1 day', '2 minutes']))}"
+            return f"{col} >= {t} AND {col} < ({t})::timestamptz + interval {q(self.pick(['1 hour', '6 hours', '1 day', '2 minutes']))}"
         if c < 0.84:
             n = self.r.randint(1, 3)
             xs = ", ".join(self.time_lit(self.pick(self.d.times)) if self.chance(0.7) else self.time_lit()
@@ -247,17 +247,18 @@ class Gen:
                           f"{col} > 'infinity'", f"{col} < '-infinity'"])
 
     def text_pred(self, col):
+        arr = "::uuid[]" if col == "event_id" else "::text[]"
         c = self.r.random()
         if c < 0.45:
             return self.pick([f"{col} = {self.text_expr(col)}", f"{self.text_expr(col)} = {col}"])
         if c < 0.6:
             xs = ", ".join(q(self.value(col)) for _ in range(self.r.randint(1, 2 if self.hist else 3)))
-            return self.pick([f"{col} IN ({xs})", f"{col} = ANY(ARRAY[{xs}])",
-                              f"{col} = ANY((SELECT ARRAY[{xs}]))" if col != "event_id" else f"{col} IN ({xs})"])
+            return self.pick([f"{col} IN ({xs})", f"{col} = ANY(ARRAY[{xs}]{arr})",
+                              f"{col} = ANY((SELECT ARRAY[{xs}]{arr})::text[])" if col != "event_id" else f"{col} IN ({xs})"])
         if c < 0.7:
             xs = ", ".join(q(self.value(col)) for _ in range(self.r.randint(1, 3)))
             return self.pick([f"{col} <> {q(self.value(col))}", f"{col} NOT IN ({xs})",
-                              f"{col} <> ALL(ARRAY[{xs}])"])
+                              f"{col} <> ALL(ARRAY[{xs}]{arr})"])
         if c < 0.78:
             return f"{col} {self.pick(['IS NULL', 'IS NOT NULL'])}"
         if c < 0.84 and col != "event_id":
