@@ -130,10 +130,15 @@ class Gen:
         if c < 0.78:
             return f"date {q(t.strftime('%Y-%m-%d'))}"
         if c < 0.84:
-            return f"timestamptz 'epoch' + {int(t.timestamp())} * interval '1 second'"
+            return f"(timestamptz 'epoch' + {int(t.timestamp())} * interval '1 second')"
         if c < 0.9:
             return f"to_timestamp({t.timestamp():.6f})"
         return f"make_timestamptz({t.year}, {t.month}, {t.day}, {t.hour}, {t.minute}, {t.second}, 'UTC')"
+
+    def sub_time(self):
+        """A sub-select of a time constant: an initplan."""
+        lit = self.time_lit()
+        return f"(SELECT {lit}::timestamptz)" if lit.startswith("'") else f"(SELECT {lit})"
 
     def time_expr(self, depth=0):
         """Anything an event_time may be compared with."""
@@ -143,7 +148,7 @@ class Gen:
         if c < 0.55:
             return self.time_lit()
         if c < 0.63:
-            return f"(SELECT {self.time_lit()})"
+            return self.sub_time()
         if c < 0.7 and depth == 0:
             agg = self.pick(["min", "max"])
             return f"(SELECT {agg}(event_time) FROM {self.scan(self.table(), '', 1, 1)})"
@@ -380,7 +385,7 @@ def s_initplan(g, c):
     t2 = g.table()
     if g.hist:
         b = g.pick([f"event_time < (SELECT max(event_time) FROM {t2} WHERE {g.where(t2, 1, 1)})",
-                    f"event_time >= (SELECT {g.time_lit()})",
+                    f"event_time >= {g.sub_time()}",
                     "read_only = (SELECT true)", f"event_name = (SELECT {q(g.value('event_name'))}::text)",
                     f"username = (SELECT {q(g.value('username'))}::text)",
                     f"event_id = (SELECT event_id FROM {t2} WHERE {g.where(t2, 1, 1)} ORDER BY {g.order_key()} LIMIT 1)",
@@ -389,7 +394,7 @@ def s_initplan(g, c):
               f"ORDER BY event_time DESC, event_id DESC LIMIT {g.r.randint(2, 6)}")
         c.ordered = True
     else:
-        b = g.pick(["event_time < (SELECT now())", f"event_time >= (SELECT {g.time_lit()})",
+        b = g.pick(["event_time < (SELECT now())", f"event_time >= {g.sub_time()}",
                     f"event_time = (SELECT min(event_time) FROM {g.scan(t2, '', 1, 1)})",
                     f"recipient_account_id = (SELECT {q(g.value('recipient_account_id'))}::text)",
                     f"aws_region = (SELECT {q(g.value('aws_region'))}::text)",
