@@ -271,6 +271,8 @@ ctfdw_fail_request(void *request, const char *what)
 	CtAwsError e;
 	long		status = req->status;
 	char	   *curl_error = req->curl_code ? pstrdup(req->curl_error) : NULL;
+	int			curl_errcode = req->refused ? ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE :
+		req->too_big ? ERRCODE_FDW_REPLY_HANDLE : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 	bool		skewed = false;
 	TimestampTz aws_now = 0;
 	const char *paren;
@@ -312,7 +314,7 @@ ctfdw_fail_request(void *request, const char *what)
 
 	if (curl_error)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				(errcode(curl_errcode),
 				 errmsg("could not %s", what),
 				 errdetail_internal("%s", curl_error)));
 	if (skewed)

@@ -53,6 +53,12 @@ ct_parse_endpoint(const char *url, CtEndpoint *ep, char *err, size_t errlen)
 		snprintf(err, errlen, "endpoint must start with https:// or http://");
 		return false;
 	}
+	for (const unsigned char *c = (const unsigned char *) url; *c; c++)
+		if (*c <= 0x20 || *c == 0x7f)
+		{
+			snprintf(err, errlen, "endpoint must not hold spaces or control characters");
+			return false;
+		}
 	ep->scheme = ct_strndup(url, p - url);
 	host = p + 3;
 	end = host + strcspn(host, "/?#");

@@ -92,6 +92,8 @@ endpoints(void)
 	ct_free_endpoint(&ep);
 	unit_ok(!ct_parse_endpoint("ftp://x", &ep, err, sizeof(err)), "ftp endpoint rejected");
 	unit_ok(!ct_parse_endpoint("http://x:99999", &ep, err, sizeof(err)), "bad port rejected");
+	unit_ok(!ct_parse_endpoint("http://127.0.0.1:9000/\r\nX-Injected: 1", &ep, err, sizeof(err)),
+			"an endpoint with CR LF is rejected");
 }
 
 static void
