@@ -1015,10 +1015,32 @@ start_list(CtS3Scan *s, ListStream *st)
 	s->stats.requests++;
 }
 
-/* The bucket is elsewhere: learn its region from the reply and go there. */
+/* The region a request was signed for: Credential=<key>/<date>/<region>/... */
+static void
+signed_region(const CtHttpReq *req, char *out, size_t outlen)
+{
+	*out = '\0';
+	for (int i = 0; i < req->nheaders; i++)
+	{
+		const char *c = strncmp(req->headers[i], "Authorization:", 14) == 0 ?
+			strstr(req->headers[i], "Credential=") : NULL;
+		const char *r = c ? strchr(c, '/') : NULL;
+
+		r = r ? strchr(r + 1, '/') : NULL;
+		if (r)
+			snprintf(out, outlen, "%.*s", (int) strcspn(r + 1, "/"), r + 1);
+	}
+}
+
+/*
+ * The bucket is elsewhere: learn its region from the reply and go there.
+ * True when the request is to be sent again, for that region.
+ */
 static bool
 follow_region(CtS3Scan *s, CtHttpReq *req)
 {
+	char		was[32];
+
 	CtAwsError e;
 	const char *region = req->bucket_region;
 
@@ -1029,8 +1051,14 @@ follow_region(CtS3Scan *s, CtHttpReq *req)
 		return false;
 	if (!*region)
 		region = e.region;
-	if (!*region || strcmp(region, s->s3_region) == 0 || !ctfdw_valid_region(region))
+	if (!*region || !ctfdw_valid_region(region))
 		return false;
+	if (strcmp(region, s->s3_region) == 0)
+	{
+		/* signed before another reply moved the scan there: send it again */
+		signed_region(req, was, sizeof(was));
+		return strcmp(was, s->s3_region) != 0;
+	}
 	/* a bucket that sends us back and forth is not followed for ever */
 	if (!s->regions_seen[0])
 		snprintf(s->regions_seen, sizeof(s->regions_seen), "%s", s->s3_region);

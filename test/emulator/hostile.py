@@ -22,7 +22,8 @@ Modes:
             under the requested prefix, stamped "stamp"), its last 1,000
             bytes sent "hold" seconds after the rest.
   redirect  every S3 request: 301 PermanentRedirect to the region that is
-            not the one the request was signed for (of "regions").
+            not the one the request was signed for (of "regions"); or, with
+            "to", to that region, where an empty listing is the answer.
 """
 import argparse
 import json
@@ -114,6 +115,10 @@ class Handler(BaseHTTPRequestHandler):
             signed = a.group(1) if a else ""
             regions = mode.get("regions", ["us-east-1", "eu-west-1"])
             other = regions[1] if signed == regions[0] else regions[0]
+            if mode.get("to"):
+                if signed == mode["to"]:
+                    return self.list_reply({"mode": "list"}, query.get("prefix", ""))
+                other = mode["to"]
             return self.send(301, (
                 '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>'
                 "<Message>The bucket you are attempting to access must be addressed using the "

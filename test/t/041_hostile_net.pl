@@ -239,6 +239,19 @@ like($err, qr/S3 sent the requests to another region 4 times: us-east-1 -> eu-we
 	'... naming the regions seen');
 is(scalar(hlog()), 4, '... after 4 requests');
 
+# a bucket that did move: requests signed before the scan learnt it are
+# sent again for the new region, without counting as more redirects
+mode({ mode => 'redirect', to => 'eu-west-1' });
+$node->safe_psql('postgres', q{CREATE FOREIGN TABLE moved (event_id uuid) SERVER h
+	OPTIONS (bucket 'hostile-bucket', account_ids '111111111111,222222222222',
+	regions 'us-east-1,us-west-2,eu-west-1')});
+($rc, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM moved');
+is($out, '0', 'a bucket in another region, six folders listed at once: all listed there')
+  or diag($err);
+@log = hlog();
+is(scalar(grep { $_->{path} =~ /list-type=2/ } @log), 10,
+	'... four first requests for the old region, then six for the new');
+
 $node->stop;
 $srv->kill_kill;
 done_testing();
