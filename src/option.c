@@ -303,25 +303,6 @@ check_no_control(const CtOption *o, const char *v)
 					 errhint("Option values go into HTTP requests, where such characters are not allowed.")));
 }
 
-/* "a/./b", "../x": a prefix with a dot segment names keys no server agrees on */
-static bool
-has_dot_segment(const char *v)
-{
-	const char *p = v;
-
-	while (*p)
-	{
-		size_t		n = strcspn(p, "/");
-
-		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return true;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return false;
-}
-
 static void
 check_value(const CtOption *o, DefElem *def)
 {
@@ -333,8 +314,6 @@ check_value(const CtOption *o, DefElem *def)
 		case OPT_STRING:
 			if (*v == '\0')
 				bad_value(o->name, v, "The value must not be empty.");
-			if (strcmp(o->name, "prefix") == 0 && has_dot_segment(v))
-				bad_value(o->name, v, "Give the trail's S3 key prefix, without \".\" or \"..\" path elements.");
 			break;
 		case OPT_BOOL:
 			(void) defGetBoolean(def);
