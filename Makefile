@@ -37,7 +37,8 @@ REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
 	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
 	src/aws/rec.o src/aws/sts.o src/aws/config.o
-UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config
+UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config \
+	test/unit/test_http
 
 EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out \
 	test/fuzz/replay_* test/fuzz/*.fuzzer

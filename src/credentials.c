@@ -155,6 +155,11 @@ http_call(CtFdwOptions *o, const char *method, const char *url, const char *cons
 				CHECK_FOR_INTERRUPTS();
 			(void) ct_http_next_done(http);
 		}
+		if (req->refused)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("could not get AWS credentials"),
+					 errdetail_internal("%s", req->curl_error)));
 		status = req->curl_code ? 0 : req->status;
 		snprintf(curl_err, 256, "%s", req->curl_code ? req->curl_error : "");
 		*body = pnstrdup(req->body.data ? req->body.data : "", req->body.len);
@@ -602,6 +607,28 @@ fetch_chain(const Fetch *f, CtCredentials *out, long long *exp)
 				 errhint("Set credentials in the server's environment, or give the user mapping access_key_id and secret_access_key.")));
 }
 
+/*
+ * Credentials go into HTTP headers (the key id into Authorization, the
+ * token into x-amz-security-token): refuse any holding a control character,
+ * whatever produced them.  The HTTP layer would refuse the request anyway;
+ * this says where the bad value came from.
+ */
+static bool
+credentials_safe(const CtCredentials *c)
+{
+	return ct_http_safe_value(c->access_key_id) && ct_http_safe_value(c->secret_access_key) &&
+		(!c->session_token || ct_http_safe_value(c->session_token));
+}
+
+static void
+unsafe_credentials(const char *from)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+			 errmsg("AWS credentials from %s hold a control character", from),
+			 errdetail("Credentials go into HTTP headers, where a carriage return or line feed would add headers or requests of their own.")));
+}
+
 /* The cached credentials f describes, fetched if missing or stale. */
 static void
 cached(const Fetch *f, bool expired, CtCredentials *out)
@@ -640,6 +667,15 @@ cached(const Fetch *f, bool expired, CtCredentials *out)
 			web_identity(f->o, f->token_file, f->role->arn, f->role->session_name, &fresh, &exp);
 		else
 			assume_role(f->o, f->role, f->base, &fresh, &exp);
+		if (!credentials_safe(&fresh))
+		{
+			ct_credentials_free(&fresh);
+			unsafe_credentials(f->command ? "credential_process" :
+							   f->source ? psprintf("credential_source %s of AWS profile \"%s\"", f->source, f->profile) :
+							   f->chain ? "the database server's default chain" :
+							   f->token_file ? psprintf("AssumeRoleWithWebIdentity of role \"%s\"", f->role->arn) :
+							   psprintf("AssumeRole of role \"%s\"", f->role->arn));
+		}
 		cache_store(c, &fresh, exp);
 	}
 	*out = c->cred;
@@ -875,6 +911,10 @@ ctfdw_credentials(CtFdwOptions *o, CtCredentials *out, bool expired, MemoryConte
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("no AWS credentials for this foreign table"),
 				 errhint("Give the user mapping the options access_key_id and secret_access_key.")));
+	if (!credentials_safe(&base))
+		unsafe_credentials(o->default_chain ? "the database server's default chain" :
+						   o->profile ? psprintf("AWS profile \"%s\"", o->profile) :
+						   o->credential_process ? "credential_process" : "the user mapping");
 	use = base;
 	if (o->role_arn)
 	{

@@ -319,11 +319,31 @@ check_list(const char *name, const char *value, bool (*valid) (const char *),
 					 errhint("%s", hint)));
 }
 
+/*
+ * Every value may end up in an HTTP request line or header (keys, token,
+ * endpoints, region, bucket, prefix, role ...), a file name or a command:
+ * none may hold a control character.  CR and LF in a header would add
+ * headers, or a whole second request, of the user's choosing.  The value
+ * itself is not shown: it may be a secret.
+ */
+static void
+check_no_control(const CtOption *o, const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\"", o->name),
+					 errdetail("The value holds a control character (such as a carriage return or line feed)."),
+					 errhint("Option values go into HTTP requests, where such characters are not allowed.")));
+}
+
 static void
 check_value(const CtOption *o, DefElem *def)
 {
 	const char *v = defGetString(def);
 
+	check_no_control(o, v);
 	switch (o->kind)
 	{
 		case OPT_STRING:
@@ -357,7 +377,7 @@ check_value(const CtOption *o, DefElem *def)
 					   "AWS account IDs are 12 digits.");
 			break;
 		case OPT_URL:
-			if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+			if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strchr(v, ' '))
 				bad_value(o->name, v, "Give a URL starting with https:// (or http:// for a local endpoint).");
 			break;
 		case OPT_INTERVAL:

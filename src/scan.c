@@ -63,6 +63,16 @@
 #define BACKOFF_CAP_MS	5000
 
 /*
+ * A page of 1,000 keys of at most 1,024 bytes, url-encoded, is under 3.5 MB:
+ * a listing reply larger than LIST_MAX_BODY is an error, never a partial
+ * page.  At most LISTS_IN_FLIGHT list requests run at once, whatever
+ * max_concurrency (GETs) is, so listings hold at most 16 MB.
+ */
+#define LIST_MAX_BODY	(4 * 1024 * 1024)
+#define LISTS_IN_FLIGHT 4
+#define MAX_REGION_REDIRECTS 3	/* region changes a scan follows */
+
+/*
  * Parallel scans.  Every participant lists the same streams the same way
  * (listing is deterministic, and LISTs are a thousandth of the GETs); the
  * objects of a files stream are numbered in listing order, and a shared
@@ -175,6 +185,8 @@ struct CtS3Scan
 	CtScanStats stats;
 	bool		started;
 	CtShared   *shared;			/* parallel scan state, or NULL */
+	int			redirects;		/* region changes followed */
+	char		regions_seen[128];	/* for the error when there are too many */
 };
 
 static int64
@@ -272,6 +284,8 @@ ctfdw_fail_request(void *request, const char *what)
 	CtAwsError e;
 	long		status = req->status;
 	char	   *curl_error = req->curl_code ? pstrdup(req->curl_error) : NULL;
+	int			curl_errcode = req->refused ? ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE :
+		req->too_big ? ERRCODE_FDW_REPLY_HANDLE : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 	bool		skewed = false;
 	TimestampTz aws_now = 0;
 	const char *paren;
@@ -313,7 +327,7 @@ ctfdw_fail_request(void *request, const char *what)
 
 	if (curl_error)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				(errcode(curl_errcode),
 				 errmsg("could not %s", what),
 				 errdetail_internal("%s", curl_error)));
 	if (skewed)
@@ -533,6 +547,8 @@ start_network(CtS3Scan *s)
 	if (!shared_credentials(s))
 		ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
 	use_region(s, s->opts->region);
+	s->redirects = 0;
+	s->regions_seen[0] = '\0';
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout_ms = s->opts->connect_timeout_ms;
 	cfg.stall_timeout_s = s->opts->request_timeout_s;
@@ -755,7 +771,7 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		const char *name;
 		char	   *seg;
 
-		if (plen <= strlen(st->prefix))
+		if (plen <= strlen(st->prefix) || strncmp(p, st->prefix, strlen(st->prefix)) != 0)
 			continue;
 		name = p + strlen(st->prefix);
 		seg = pnstrdup(name, strlen(name) - 1);	/* drop the trailing '/' */
@@ -795,11 +811,12 @@ take_page(CtS3Scan *s, ListStream *st, CtS3ListPage *page)
 		s->stats.listed++;
 		if (st->kind != STREAM_FILES)
 			continue;
-		if (!ct_parse_trail_key(key, &k) ||
-			k.kind != (s->opts->insight ? CT_KEY_INSIGHT : CT_KEY_LOG) ||
-			strcmp(k.account, st->account) != 0 || strcmp(k.region, st->region) != 0)
+		if (!ct_trail_file_key(key, st->prefix, st->account, st->region, s->opts->insight, &k))
 		{
-			/* CloudTrail puts nothing else in these folders */
+			/*
+			 * CloudTrail puts nothing else in these folders; and only such a
+			 * key is fetched: under the prefix, no dot segments, nothing odd
+			 */
 			ereport(s->opts->on_error_skip ? WARNING : ERROR,
 					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 					 errmsg("object \"%s\" in bucket \"%s\" is not a CloudTrail %s file of account %s and region %s",
@@ -1033,16 +1050,39 @@ start_list(CtS3Scan *s, ListStream *st)
 	st->req = s3_request(s, NULL, q.data, NULL, NULL);
 	ct_buf_free(&q);
 	st->req->arg = st;
+	st->req->max_body = LIST_MAX_BODY;
 	if (!ct_http_start(s->http, st->req))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
 	s->stats.lists++;
 	s->stats.requests++;
 }
 
-/* The bucket is elsewhere: learn its region from the reply and go there. */
+/* The region a request was signed for: Credential=<key>/<date>/<region>/... */
+static void
+signed_region(const CtHttpReq *req, char *out, size_t outlen)
+{
+	*out = '\0';
+	for (int i = 0; i < req->nheaders; i++)
+	{
+		const char *c = strncmp(req->headers[i], "Authorization:", 14) == 0 ?
+			strstr(req->headers[i], "Credential=") : NULL;
+		const char *r = c ? strchr(c, '/') : NULL;
+
+		r = r ? strchr(r + 1, '/') : NULL;
+		if (r)
+			snprintf(out, outlen, "%.*s", (int) strcspn(r + 1, "/"), r + 1);
+	}
+}
+
+/*
+ * The bucket is elsewhere: learn its region from the reply and go there.
+ * True when the request is to be sent again, for that region.
+ */
 static bool
 follow_region(CtS3Scan *s, CtHttpReq *req)
 {
+	char		was[32];
+
 	CtAwsError e;
 	const char *region = req->bucket_region;
 
@@ -1053,8 +1093,30 @@ follow_region(CtS3Scan *s, CtHttpReq *req)
 		return false;
 	if (!*region)
 		region = e.region;
-	if (!*region || strcmp(region, s->s3_region) == 0 || !ctfdw_valid_region(region))
+	if (!*region || !ctfdw_valid_region(region))
 		return false;
+	if (strcmp(region, s->s3_region) == 0)
+	{
+		/* signed before another reply moved the scan there: send it again */
+		signed_region(req, was, sizeof(was));
+		return strcmp(was, s->s3_region) != 0;
+	}
+	/* a bucket that sends us back and forth is not followed for ever */
+	if (!s->regions_seen[0])
+		snprintf(s->regions_seen, sizeof(s->regions_seen), "%s", s->s3_region);
+	if (strlen(s->regions_seen) + strlen(region) + 5 < sizeof(s->regions_seen))
+		snprintf(s->regions_seen + strlen(s->regions_seen),
+				 sizeof(s->regions_seen) - strlen(s->regions_seen), " -> %s", region);
+	if (++s->redirects > MAX_REGION_REDIRECTS)
+	{
+		ct_http_free(req);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("bucket \"%s\" keeps redirecting to another region", s->opts->bucket),
+				 errdetail("S3 sent the requests to another region %d times: %s.",
+						   s->redirects, s->regions_seen),
+				 errhint("A bucket is in one region; check s3_endpoint and what answers there.")));
+	}
 	use_region(s, region);
 	return true;
 }
@@ -1291,13 +1353,20 @@ static void
 start_work(CtS3Scan *s, int64 now)
 {
 	ListCell   *lc;
+	int			listing = 0;
 
+	foreach(lc, s->streams)
+		if (((ListStream *) lfirst(lc))->req)
+			listing++;
 	foreach(lc, s->streams)
 	{
 		ListStream *st = lfirst(lc);
 
 		if (st->done || st->req || (st->retry_at && st->retry_at > now))
 			continue;
+		/* listing memory is bounded whatever max_concurrency is */
+		if (!s->local && listing >= LISTS_IN_FLIGHT)
+			break;
 		/* files streams wait while enough files are queued */
 		if (st->kind == STREAM_FILES && queued(s) >= QUEUE_LIMIT)
 			continue;
@@ -1305,7 +1374,10 @@ start_work(CtS3Scan *s, int64 now)
 		if (s->local)
 			local_list(s, st);
 		else
+		{
 			start_list(s, st);
+			listing++;
+		}
 	}
 	for (int i = 0; i < s->nactive; i++)
 	{

@@ -9,6 +9,11 @@
  * streamed to a sink, which may ask to pause the transfer (flow control);
  * other bodies are kept, up to a cap, for error reporting.
  *
+ * Nothing unsafe goes on the wire: a request whose URL or header lines hold
+ * a control character (CR and LF would add headers or whole requests) is
+ * refused.  It never reaches libcurl; it comes back from ct_http_poll()
+ * finished, with "refused" set and the reason in curl_error.
+ *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
@@ -44,6 +49,7 @@ typedef struct CtHttpConfig
 } CtHttpConfig;
 
 #define CT_HTTP_MAX_HEADERS 10
+#define CT_HTTP_MAX_BODY (8 * 1024 * 1024)	/* default max_body */
 
 struct CtHttpReq
 {
@@ -56,6 +62,8 @@ struct CtHttpReq
 	const char *method;			/* NULL: GET, or POST with a body */
 	CtHttpSink	sink;			/* NULL: keep the body in "body" */
 	void	   *arg;			/* for the caller */
+	size_t		max_body;		/* kept body larger than this fails the
+								 * request; 0: CT_HTTP_MAX_BODY */
 
 	/* results */
 	long		status;			/* HTTP status, 0 if none */
@@ -69,6 +77,8 @@ struct CtHttpReq
 	long long	bytes;			/* body bytes received */
 	bool		done;
 	bool		paused;
+	bool		refused;		/* never sent: an unsafe URL or header */
+	bool		too_big;		/* the kept body went over max_body */
 
 	/* private */
 	void	   *easy;
@@ -87,5 +97,6 @@ extern int	ct_http_poll(CtHttp *http, int timeout_ms);
 extern CtHttpReq *ct_http_next_done(CtHttp *http);
 extern void ct_http_resume(CtHttpReq *req);
 extern bool ct_http_retryable(const CtHttpReq *req, const char *aws_code);
+extern bool ct_http_safe_value(const char *s);
 
 #endif							/* CT_HTTP_H */

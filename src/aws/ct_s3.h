@@ -38,6 +38,8 @@ typedef struct CtTrailKey
 } CtTrailKey;
 
 extern bool ct_parse_trail_key(const char *key, CtTrailKey *out);
+extern bool ct_trail_file_key(const char *key, const char *region_prefix, const char *account,
+							  const char *region, bool insight, CtTrailKey *k);
 extern void ct_trail_region_prefix(CtBuf *out, const char *prefix, const char *org,
 								   const char *account, bool insight, const char *region);
 extern void ct_trail_start_after(CtBuf *out, const char *region_prefix, const char *account,

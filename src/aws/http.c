@@ -8,6 +8,12 @@
  * request in flight belongs to its CtHttp; ct_http_destroy() frees them
  * all, so the host needs one cleanup hook for the lot.
  *
+ * Whatever built a request, this is the last place that sees it before the
+ * wire: a URL or header line holding a control character is refused here
+ * (see request_safe), and the path goes out as given (CURLOPT_PATH_AS_IS),
+ * which is the path that was signed.  A body that is kept (not streamed to
+ * a sink) is never cut short: past max_body the transfer fails.
+ *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
@@ -24,9 +30,6 @@
 
 #include "ct_host.h"
 #include "ct_http.h"
-
-/* keep at most this much of a body nobody streams (error replies, listings) */
-#define MAX_KEPT_BODY (8 * 1024 * 1024)
 
 struct CtHttp
 {
@@ -156,6 +159,66 @@ ct_http_add_header(CtHttpReq *req, const char *line)
 	return req->headers[req->nheaders++] != NULL;
 }
 
+/*
+ * May s go into a header value?  No control character: CR and LF would end
+ * the header and start another (or a whole second request), and NUL, DEL
+ * and the rest have no business in anything AWS is sent.
+ */
+bool
+ct_http_safe_value(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* RFC 9110 token characters, what a header name is made of */
+static bool
+token_char(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * Is every part of the request safe to send?  If not, say why in
+ * req->curl_error, naming the header but never showing a value (it may be
+ * a secret).
+ */
+static bool
+request_safe(CtHttpReq *req)
+{
+	for (const unsigned char *p = (const unsigned char *) req->url; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+		{
+			snprintf(req->curl_error, sizeof(req->curl_error),
+					 "refused to send a request whose URL holds a control character or space");
+			return false;
+		}
+	for (int i = 0; i < req->nheaders; i++)
+	{
+		const char *line = req->headers[i];
+		size_t		n = 0;
+
+		while (token_char((unsigned char) line[n]))
+			n++;
+		if (n == 0 || line[n] != ':')
+		{
+			snprintf(req->curl_error, sizeof(req->curl_error),
+					 "refused to send a header line that does not start with a header name");
+			return false;
+		}
+		if (!ct_http_safe_value(line + n + 1))
+		{
+			snprintf(req->curl_error, sizeof(req->curl_error),
+					 "refused to send header \"%.*s\": its value holds a control character",
+					 (int) (n > 64 ? 64 : n), line);
+			return false;
+		}
+	}
+	return true;
+}
+
 static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
 {
@@ -212,32 +275,64 @@ on_body(char *data, size_t size, size_t n, void *arg)
 		return len;
 	}
 	req->bytes += len;
-	if (req->body.len + len <= MAX_KEPT_BODY)
+	if (req->too_big ||
+		req->body.len + len > (req->max_body ? req->max_body : CT_HTTP_MAX_BODY))
 	{
-		ct_buf_append(&req->body, data, len);
-		if (req->body.failed)
-			return 0;			/* fails the transfer: out of memory */
+		/* never a body cut short, nor one with a hole: fail the transfer */
+		req->too_big = true;
+		return 0;
 	}
+	ct_buf_append(&req->body, data, len);
+	if (req->body.failed)
+		return 0;				/* fails the transfer: out of memory */
 	return len;
 }
 
+/* A finished request joins the done queue, for ct_http_next_done(). */
+static void
+queue_done(CtHttp *http, CtHttpReq *req)
+{
+	req->done = true;
+	req->next_done = NULL;
+	if (http->done_tail)
+		http->done_tail->next_done = req;
+	else
+		http->done_head = req;
+	http->done_tail = req;
+}
+
+/*
+ * Start a request.  false means out of memory.  A request that is not safe
+ * to send (request_safe) is not started; it is put straight in the done
+ * queue, refused, as if it had failed at once.
+ */
 bool
 ct_http_start(CtHttp *http, CtHttpReq *req)
 {
-	CURL	   *c = curl_easy_init();
+	CURL	   *c;
 	struct curl_slist *sl = NULL;
 
-	if (!c)
-		return false;
-	req->easy = c;
-	req->owner = http;
 	req->status = 0;
 	req->done = false;
 	req->paused = false;
+	req->refused = false;
+	req->too_big = false;
 	req->curl_code = 0;
 	req->curl_error[0] = '\0';
 	req->bytes = 0;
 	ct_buf_reset(&req->body);
+	if (!request_safe(req))
+	{
+		req->refused = true;
+		req->curl_code = CURLE_URL_MALFORMAT;
+		queue_done(http, req);
+		return true;
+	}
+	c = curl_easy_init();
+	if (!c)
+		return false;
+	req->easy = c;
+	req->owner = http;
 	for (int i = 0; i < req->nheaders; i++)
 	{
 		struct curl_slist *t = curl_slist_append(sl, req->headers[i]);
@@ -255,6 +350,8 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 	sl = curl_slist_append(sl, "Expect:");
 	req->slist = sl;
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	/* send the path that was signed: no removal of "." and ".." segments */
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -334,17 +431,15 @@ collect(CtHttp *http)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &req->status);
 		if (req->curl_code == CURLE_OK)
 			req->curl_error[0] = '\0';
+		else if (req->too_big)
+			snprintf(req->curl_error, sizeof(req->curl_error),
+					 "the reply is larger than %zu bytes",
+					 req->max_body ? req->max_body : (size_t) CT_HTTP_MAX_BODY);
 		else if (!req->curl_error[0])
 			snprintf(req->curl_error, sizeof(req->curl_error), "%s",
 					 curl_easy_strerror(m->data.result));
 		detach(http, req);
-		req->done = true;
-		req->next_done = NULL;
-		if (http->done_tail)
-			http->done_tail->next_done = req;
-		else
-			http->done_head = req;
-		http->done_tail = req;
+		queue_done(http, req);
 	}
 }
 

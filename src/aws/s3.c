@@ -53,6 +53,12 @@ ct_parse_endpoint(const char *url, CtEndpoint *ep, char *err, size_t errlen)
 		snprintf(err, errlen, "endpoint must start with https:// or http://");
 		return false;
 	}
+	for (const unsigned char *c = (const unsigned char *) url; *c; c++)
+		if (*c <= 0x20 || *c == 0x7f)
+		{
+			snprintf(err, errlen, "endpoint must not hold spaces or control characters");
+			return false;
+		}
 	ep->scheme = ct_strndup(url, p - url);
 	host = p + 3;
 	end = host + strcspn(host, "/?#");
@@ -427,14 +433,40 @@ ct_s3_free_list(CtS3ListPage *page)
 	memset(page, 0, sizeof(*page));
 }
 
+/*
+ * Percent-decode a listed key or prefix, except what would decode to a
+ * control character: "%00" would cut the key short (and name another
+ * object), "%0A" put a line feed in it.  Those stay as they are, so such a
+ * key is never a CloudTrail key name and is not fetched.
+ */
 static char *
 url_decoded(char *v)
 {
+	size_t		len,
+				o = 0;
 	char	   *d;
 
 	if (!v)
 		return NULL;
-	d = ct_uri_decode(v, strlen(v));
+	len = strlen(v);
+	d = malloc(len + 1);
+	if (d)
+	{
+		for (size_t i = 0; i < len; i++)
+		{
+			int			hi = i + 2 < len && v[i] == '%' ? ct_hexval(v[i + 1]) : -1;
+			int			lo = hi >= 0 ? ct_hexval(v[i + 2]) : -1;
+
+			if (lo >= 0 && hi * 16 + lo >= 0x20 && hi * 16 + lo != 0x7f)
+			{
+				d[o++] = (char) (hi * 16 + lo);
+				i += 2;
+			}
+			else
+				d[o++] = v[i];
+		}
+		d[o] = '\0';
+	}
 	free(v);
 	return d;
 }

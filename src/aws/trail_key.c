@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -154,6 +155,62 @@ ct_parse_trail_key(const char *key, CtTrailKey *out)
 		return false;
 	}
 	out->stamp = ct_timegm(y, mo, d, h, mi, s);
+	return true;
+}
+
+/*
+ * Is key a file CloudTrail could have written in the folder region_prefix
+ * ("[prefix/]AWSLogs/[org/]<acct>/CloudTrail[-Insight]/<region>/")?  That
+ * is exactly region_prefix, the date folder "YYYY/MM/DD/" of its stamp and
+ * the name
+ *
+ *	<acct>_CloudTrail[-Insight]_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz
+ *
+ * of that account and region, with a 16-character unique part of letters
+ * and digits.  Only such keys are fetched: nothing outside the prefix, no
+ * dot segments, percent signs, control characters or extra folders, so
+ * the path sent is one that names the file and nothing else.  *k is set
+ * as by ct_parse_trail_key.
+ */
+bool
+ct_trail_file_key(const char *key, const char *region_prefix, const char *account,
+				  const char *region, bool insight, CtTrailKey *k)
+{
+	size_t		plen = strlen(region_prefix);
+	const char *p = key + plen;
+	const char *name = p + 11;
+	char		stem[96];
+	size_t		slen;
+	int			y,
+				mo,
+				d;
+
+	memset(k, 0, sizeof(*k));
+	if (strncmp(key, region_prefix, plen) != 0 || strlen(p) < 11 ||
+		!digits(p, 4, &y) || p[4] != '/' || !digits(p + 5, 2, &mo) || p[7] != '/' ||
+		!digits(p + 8, 2, &d) || p[10] != '/' || strchr(name, '/'))
+		return false;
+	/* the name: stem, stamp "YYYYMMDDTHHmmZ_" (15), unique (16), ".json.gz" (8) */
+	slen = (size_t) snprintf(stem, sizeof(stem), "%s_%s_%s_", account,
+							 insight ? "CloudTrail-Insight" : "CloudTrail", region);
+	if (slen >= sizeof(stem) || strlen(name) != slen + 15 + 16 + 8 ||
+		strncmp(name, stem, slen) != 0 || strcmp(name + slen + 31, ".json.gz") != 0)
+		return false;
+	for (int i = 0; i < 16; i++)
+	{
+		char		c = name[slen + 15 + i];
+
+		/* ASCII only, whatever the locale says isalnum() means */
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+			return false;
+	}
+	if (!ct_parse_trail_key(key, k) || k->kind != (insight ? CT_KEY_INSIGHT : CT_KEY_LOG) ||
+		strcmp(k->account, account) != 0 || strcmp(k->region, region) != 0)
+		return false;
+	/* the date folder is the stamp's day */
+	if (memcmp(p, name + slen, 4) != 0 || memcmp(p + 5, name + slen + 4, 2) != 0 ||
+		memcmp(p + 8, name + slen + 6, 2) != 0)
+		return false;
 	return true;
 }
 

@@ -7,12 +7,16 @@
  *
  * The first byte chooses the parser; the rest is its input.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* memmem */
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ct_cloudtrail.h"
 #include "ct_config.h"
+#include "ct_http.h"
 #include "ct_s3.h"
 #include "ct_sts.h"
 
@@ -40,7 +44,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CtS3ListPage page;
 
 				if (ct_s3_parse_list(text, len, &page, err, sizeof(err)))
+				{
+					/* percent-decoding never makes a control character */
+					bool		plain = strlen(text) == len && ct_http_safe_value(text) &&
+						!memmem(text, len, "&#", 2);
+
+					for (int i = 0; plain && i < page.nobjects; i++)
+						if (!ct_http_safe_value(page.objects[i].key))
+							abort();
 					ct_s3_free_list(&page);
+				}
 				break;
 			}
 		case 1:
@@ -93,8 +106,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			{
 				CtTrailKey k;
+				const char *pre = "AWSLogs/111122223333/CloudTrail/us-east-1/";
 
 				(void) ct_parse_trail_key(text, &k);
+				/* a key that is fetched names a file of the folder and nothing else */
+				if (ct_trail_file_key(text, pre, "111122223333", "us-east-1", false, &k) &&
+					(strncmp(text, pre, strlen(pre)) != 0 || strchr(text, '%') ||
+					 strstr(text, "/./") || strstr(text, "/../") || !ct_http_safe_value(text) ||
+					 strlen(text) != strlen(pre) + 11 + 73))
+					abort();
 				break;
 			}
 		case 9:

@@ -53,6 +53,55 @@ keys(void)
 	unit_ok(ct_timegm(2000, 2, 29, 0, 0, 0) == 951782400LL, "timegm on a leap day");
 }
 
+/* Only keys CloudTrail could have written in the folder are fetched. */
+static void
+file_keys(void)
+{
+	const char *pre = "p/AWSLogs/111122223333/CloudTrail/us-east-2/";
+	const char *name = "111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz";
+	static const struct
+	{
+		const char *rest;		/* after the folder prefix */
+		const char *what;
+	}			bad[] = {
+		{"2015/08/01/../../../../../../secret/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "dot segments"},
+		{"2015/08/01/./111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "a dot segment"},
+		{"2015/08/01/x/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "an extra folder"},
+		{"2015/08/02/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "the folder of another day"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz%00.evil", "a %00 after the name"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15Z%.json.gz", "a percent sign"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15Z.json.gz", "a unique part of 15"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15Z\n.json.gz", "a line feed"},
+		{"2015/08/01/999999999999_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "another account"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-1_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "another region"},
+		{"2015/08/01/111122223333_CloudTrail-Insight_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "an Insights file"},
+		{"2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json", "not gzipped"},
+		{"2015/8/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz", "a short month folder"},
+	};
+	CtTrailKey	k;
+	char		key[512];
+
+	snprintf(key, sizeof(key), "%s2015/08/01/%s", pre, name);
+	unit_ok(ct_trail_file_key(key, pre, "111122223333", "us-east-2", false, &k) &&
+			k.stamp == 1438395000LL, "a log file of the folder is one");
+	unit_ok(!ct_trail_file_key(key, "q/AWSLogs/111122223333/CloudTrail/us-east-2/", "111122223333",
+							   "us-east-2", false, &k), "not outside the requested prefix");
+	snprintf(key, sizeof(key), "other/%s", name);
+	unit_ok(!ct_trail_file_key(key, pre, "111122223333", "us-east-2", false, &k), "nor in another folder");
+	for (int i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++)
+	{
+		char		label[128];
+
+		snprintf(key, sizeof(key), "%s%s", pre, bad[i].rest);
+		snprintf(label, sizeof(label), "not with %s", bad[i].what);
+		unit_ok(!ct_trail_file_key(key, pre, "111122223333", "us-east-2", false, &k), label);
+	}
+	snprintf(key, sizeof(key), "AWSLogs/1/CloudTrail-Insight/eu-west-1/2020/01/02/"
+			 "123456789012_CloudTrail-Insight_eu-west-1_20200102T0300Z_abcdefabcdefabcd.json.gz");
+	unit_ok(ct_trail_file_key(key, "AWSLogs/1/CloudTrail-Insight/eu-west-1/", "123456789012", "eu-west-1",
+							  true, &k) && k.kind == CT_KEY_INSIGHT, "an Insights file of its folder is one");
+}
+
 static void
 endpoints(void)
 {
@@ -92,6 +141,8 @@ endpoints(void)
 	ct_free_endpoint(&ep);
 	unit_ok(!ct_parse_endpoint("ftp://x", &ep, err, sizeof(err)), "ftp endpoint rejected");
 	unit_ok(!ct_parse_endpoint("http://x:99999", &ep, err, sizeof(err)), "bad port rejected");
+	unit_ok(!ct_parse_endpoint("http://127.0.0.1:9000/\r\nX-Injected: 1", &ep, err, sizeof(err)),
+			"an endpoint with CR LF is rejected");
 }
 
 static void
@@ -119,6 +170,21 @@ listings(void)
 	unit_is(page.next_token, "tok%2Ben&", "token kept as sent (only entities decoded)");
 	unit_is(page.prefixes[0], "AWSLogs/111111111111/", "common prefix");
 	ct_s3_free_list(&page);
+	{
+		const char *odd =
+			"<ListBucketResult><IsTruncated>false</IsTruncated>"
+			"<Contents><Key>a/x.json.gz%00.evil</Key></Contents>"
+			"<Contents><Key>a/%0D%0AX-Injected:%201%7f%41</Key></Contents>"
+			"<CommonPrefixes><Prefix>a/%00/</Prefix></CommonPrefixes>"
+			"</ListBucketResult>";
+
+		unit_ok(ct_s3_parse_list(odd, strlen(odd), &page, err, sizeof(err)) && page.nobjects == 2,
+				"a listing with odd keys parses");
+		unit_is(page.objects[0].key, "a/x.json.gz%00.evil", "%00 is not decoded (the key is not cut short)");
+		unit_is(page.objects[1].key, "a/%0D%0AX-Injected: 1%7fA", "nor CR, LF or DEL; the rest is");
+		unit_is(page.prefixes[0], "a/%00/", "nor in a common prefix");
+		ct_s3_free_list(&page);
+	}
 	unit_ok(!ct_s3_parse_list("<Error><Code>x</Code></Error>", 29, &page, err, sizeof(err)),
 			"an error document is not a listing");
 	ct_s3_list_query(&q, "AWSLogs/1/", NULL, "AWSLogs/1/x y", NULL, 1000);
@@ -161,6 +227,7 @@ int
 main(void)
 {
 	keys();
+	file_keys();
 	endpoints();
 	listings();
 	errors();
