@@ -112,6 +112,9 @@ stop_all() {
 # KIND:I, as a failure names it) are diff.py's --seed, -n and --only
 run_diff() {
 	local rc=0
+	# LookupEvents' "now" two days after the trail's end, so that a bound a
+	# little past the end is not in the emulator's future; no throttling by
+	# the emulator (the extension's own limiter stays: one session per query)
 	EMU_ARGS=(--lookup-now 2026-11-22T00:00:00Z --rate 0)
 	start_emulator "$WORK/diff-emu" --days 2 --events-per-day 24 --delivery-minutes 120 \
 		--records-per-file 2-12 --end 2026-11-20T00:00:00Z --seed 7 \
