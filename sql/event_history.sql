@@ -78,6 +78,24 @@ SELECT (SELECT array_agg(event_time) FROM (SELECT event_time FROM ct.event_histo
        (SELECT array_agg(event_time) FROM (SELECT event_time FROM ct.event_history
          WHERE event_time + interval '0' < (SELECT max(event_time) FROM ct.event_history)
          ORDER BY event_time DESC LIMIT 4) q) AS same;
+-- a value LookupEvents cannot take (empty, over 2000 characters) is not sent:
+-- that attribute is checked on each row instead
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history
+ WHERE access_key_id = lower('') AND event_name = 'ConsoleLogin';
+SELECT count(*) FROM ct.event_history WHERE access_key_id = lower('');
+SELECT count(*) FROM ct.event_history WHERE event_name = repeat('x', 2001);
+-- an EndTime comes with a StartTime: one older than what AWS keeps is no error
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_time < '2026-11-19';
+SELECT count(*) FROM ct.event_history WHERE event_time < now() - interval '400 days';
+SELECT (SELECT count(*) FROM ct.event_history WHERE event_time < '2026-11-19') AS pruned,
+       (SELECT count(*) FILTER (WHERE event_time < '2026-11-19') FROM ct.event_history) AS unpruned;
+-- an event may hold two resource types: two ANY conditions are no contradiction
+SELECT (SELECT count(*) FROM ct.event_history
+         WHERE 'AWS::S3::Object' = ANY(resource_types) AND 'AWS::S3::Bucket' = ANY(resource_types)) AS pruned,
+       (SELECT count(*) FILTER (WHERE 'AWS::S3::Object' = ANY(resource_types)
+                                  AND 'AWS::S3::Bucket' = ANY(resource_types)) FROM ct.event_history) AS unpruned;
+-- a StartTime after AWS's clock matches nothing, and is not sent
+EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_time > now() + interval '1 day';
 -- without a regions option: the regions WHERE names, else the server's
 CREATE FOREIGN TABLE h_any (event_time timestamptz, aws_region text, event_name text)
   SERVER emu OPTIONS (source 'lookup_events');

@@ -126,6 +126,8 @@ extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmap
 /* in prune.c: what the WHERE clause allows us to skip */
 /* LookupEvents attributes, most selective first */
 #define CT_NUM_ATTRS 8
+#define CT_ATTR_RESOURCE_NAME 2
+#define CT_ATTR_RESOURCE_TYPE 5
 extern const char *const ctfdw_attr_keys[CT_NUM_ATTRS];
 
 typedef struct CtWindow
@@ -143,6 +145,7 @@ typedef struct CtWindow
 	bool		regions_pushed;
 	List	   *attr_values[CT_NUM_ATTRS];	/* LookupEvents attribute values */
 	bool		attr_pushed[CT_NUM_ATTRS];
+	bool		attr_unsendable[CT_NUM_ATTRS];	/* a value LookupEvents refuses */
 } CtWindow;
 
 extern void ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,

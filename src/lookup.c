@@ -29,6 +29,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -100,7 +101,7 @@ chosen_attr(CtFdwOptions *opts, CtWindow *w)
 	{
 		const char *k = ctfdw_attr_keys[a];
 
-		if (!w->attr_pushed[a])
+		if (!w->attr_pushed[a] || w->attr_unsendable[a])
 			continue;
 		if (opts->insight && strcmp(k, "EventId") != 0 && strcmp(k, "EventName") != 0 &&
 			strcmp(k, "EventSource") != 0)
@@ -134,13 +135,42 @@ ceil_epoch(TimestampTz t)
 		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
+/*
+ * StartTime and EndTime of the calls.  An EndTime alone would leave AWS's
+ * default start (the oldest event it keeps, some 90 days back), after an
+ * EndTime older than that: InvalidTimeRangeException for a window that
+ * simply holds nothing.  So an EndTime comes with a StartTime before
+ * anything AWS keeps.
+ */
+#define LOOKUP_RETENTION_SECS (91 * SECS_PER_DAY)
+
+static void
+call_times(CtWindow *w, bool *has_start, long long *start, bool *has_end, long long *end)
+{
+	*has_start = w->has_lower || w->has_upper;
+	*has_end = w->has_upper;
+	*end = w->has_upper ? ceil_epoch(w->upper) : 0;
+	if (w->has_lower)
+		*start = floor_epoch(w->lower);
+	else if (w->has_upper)
+		*start = Min(*end, floor_epoch(GetCurrentTransactionStartTimestamp())) -
+			LOOKUP_RETENTION_SECS;
+	else
+		*start = 0;
+}
+
 /* What EXPLAIN shows: the parameters each region's calls will carry. */
 void
 ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines, List **endpoints)
 {
 	int			a = chosen_attr(opts, w);
 	ListCell   *lc;
+	bool		has_start,
+				has_end;
+	long long	start,
+				end;
 
+	call_times(w, &has_start, &start, &has_end, &end);
 	foreach(lc, lookup_regions(opts, w))
 	{
 		StringInfoData b;
@@ -162,10 +192,10 @@ ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines, List **endp
 				first = false;
 			}
 		}
-		if (w->has_lower)
-			appendStringInfo(&b, " StartTime=%lld", (long long) floor_epoch(w->lower));
-		if (w->has_upper)
-			appendStringInfo(&b, " EndTime=%lld", (long long) ceil_epoch(w->upper));
+		if (has_start)
+			appendStringInfo(&b, " StartTime=%lld", start);
+		if (has_end)
+			appendStringInfo(&b, " EndTime=%lld", end);
 		if (opts->insight)
 			appendStringInfoString(&b, " EventCategory=insight");
 		if (a < 0 && !w->has_lower && !w->has_upper && !opts->insight)
@@ -328,10 +358,7 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	memset(&p, 0, sizeof(p));
 	p.attr_key = st->attr_key;
 	p.attr_value = st->attr_value;
-	p.has_start = s->w->has_lower;
-	p.start = s->w->has_lower ? floor_epoch(s->w->lower) : 0;
-	p.has_end = s->w->has_upper;
-	p.end = s->w->has_upper ? ceil_epoch(s->w->upper) : 0;
+	call_times(s->w, &p.has_start, &p.start, &p.has_end, &p.end);
 	p.insight = s->opts->insight;
 	p.next_token = st->next_token;
 	p.max_results = LOOKUP_PAGE;

@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "access/xact.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
@@ -65,8 +66,12 @@ const char *const ctfdw_attr_keys[CT_NUM_ATTRS] = {
 static int
 lookup_attr(CtColumn *col)
 {
+	if (col->typid == TEXTARRAYOID && col->kind == CT_COL_RESOURCE_NAMES)
+		return CT_ATTR_RESOURCE_NAME;
+	if (col->typid == TEXTARRAYOID && col->kind == CT_COL_RESOURCE_TYPES)
+		return CT_ATTR_RESOURCE_TYPE;
 	if (col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES)
-		return col->typid != TEXTARRAYOID ? -1 : col->kind == CT_COL_RESOURCE_NAMES ? 2 : 5;
+		return -1;
 	if (col->kind == CT_COL_USERNAME)
 		return col->typid == TEXTOID ? 3 : -1;
 	if (col->kind != CT_COL_PATH)
@@ -430,6 +435,22 @@ valid_only(List *values, bool (*valid) (const char *))
 }
 
 /*
+ * Can LookupEvents take this AttributeValue?  1 to 2000 characters, where
+ * '_', ' ', ',' and newline count twice.  Another value can still match
+ * rows (an empty accessKeyId), so the attribute is then not sent at all.
+ */
+static bool
+lookup_value_ok(const char *v)
+{
+	int			n = 0;
+
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if ((*p & 0xC0) != 0x80)	/* count characters, not bytes */
+			n += strchr("_ ,\n", *p) ? 2 : 1;
+	return n >= 1 && n <= 2000;
+}
+
+/*
  * Evaluate the pruning expressions and work out the window, accounts and
  * regions, within the table's account_ids and regions.  Runs when the
  * scan first fetches and after each rescan whose parameters changed, in
@@ -496,9 +517,19 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 		else
 		{
 			int			a = kind - PRUNE_ATTR;
+			List	   *v = text_values(d, strategy == 1, type);
+			ListCell   *vc;
 
-			w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a],
-											text_values(d, strategy == 1, type));
+			/*
+			 * 'a' = ANY(resource_types) AND 'b' = ANY(resource_types): an
+			 * event may hold both.  Either value alone is a filter; the
+			 * first is kept, and the rest are checked on each row.
+			 */
+			if ((a == CT_ATTR_RESOURCE_NAME || a == CT_ATTR_RESOURCE_TYPE) && w->attr_pushed[a])
+				continue;
+			foreach(vc, v)
+				w->attr_unsendable[a] |= !lookup_value_ok(lfirst(vc));
+			w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a], v);
 			w->attr_pushed[a] = true;
 		}
 	}
@@ -514,6 +545,15 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 	if ((w->has_lower && TIMESTAMP_IS_NOEND(w->lower)) ||
 		(w->has_upper && TIMESTAMP_IS_NOBEGIN(w->upper)) ||
 		(w->has_lower && w->has_upper && w->lower > w->upper))
+		w->empty = true;
+
+	/*
+	 * LookupEvents holds no event from after AWS's clock, which is within 15
+	 * minutes of ours (SigV4 refuses requests otherwise): a later StartTime
+	 * matches nothing, and AWS would refuse it as after its default EndTime.
+	 */
+	if (opts->source == CT_SOURCE_LOOKUP && w->has_lower &&
+		w->lower > GetCurrentTransactionStartTimestamp() + 15 * 60 * USECS_PER_SEC)
 		w->empty = true;
 
 	/* the table's options bound what may be read; WHERE narrows within them */
