@@ -80,6 +80,7 @@ CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws;                      -- E
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (buckett 'b'); -- ERROR, hint
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 's3://b'); -- ERROR
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', directory '/tmp'); -- ERROR
+CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (source 's3', directory '/tmp'); -- ERROR
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', regions 'us-east-1,atlantis'); -- ERROR
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', account_ids '1234'); -- ERROR
 CREATE FOREIGN TABLE t_bad (event_id uuid) SERVER aws OPTIONS (bucket 'bkt', organization_id 'org1'); -- ERROR

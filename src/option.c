@@ -574,6 +574,11 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("options \"bucket\" and \"directory\" do not apply to source 'lookup_events'")));
+		if (source && strcmp(source, "s3") == 0 && has_directory)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"directory\" does not apply to source 's3'"),
+					 errhint("A table with option \"directory\" reads a local copy of a trail; leave out option \"source\".")));
 		if (!lookup && has_bucket && has_directory)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

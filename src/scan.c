@@ -220,6 +220,14 @@ to_epoch(TimestampTz t)
 		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
+/* A time AWS sent that a timestamptz can hold, in the years AWS can be at. */
+static bool
+valid_utc(int y, int mo, int d, int h, int mi, int sec)
+{
+	return y >= 2000 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 &&
+		h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60;
+}
+
 /* ---------------------------------------------------------------- cleanup */
 
 static void
@@ -297,12 +305,20 @@ ctfdw_fail_request(void *request, const char *what)
 	{
 		/* S3 says its time in ServerTime */
 		char	   *t = ct_xml_value(req->body.data, req->body.len, "ServerTime", NULL);
+		int			y,
+					mo,
+					d,
+					h,
+					mi,
+					sec;
 
-		if (t)
-			aws_now = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(t),
-															  ObjectIdGetDatum(InvalidOid),
-															  Int32GetDatum(-1)));
-		skewed = t != NULL;
+		/* "2026-11-21T10:15:00Z" or with fractions; anything else says nothing */
+		if (t && sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) == 6 &&
+			valid_utc(y, mo, d, h, mi, sec))
+		{
+			aws_now = time_t_to_timestamptz((pg_time_t) ct_timegm(y, mo, d, h, mi, sec));
+			skewed = true;
+		}
 		free(t);
 	}
 	else if ((strncmp(e.message, "Signature expired", 17) == 0 ||
@@ -317,7 +333,8 @@ ctfdw_fail_request(void *request, const char *what)
 					mi,
 					sec;
 
-		if (sscanf(paren + 1, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &sec) == 6)
+		if (sscanf(paren + 1, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &sec) == 6 &&
+			valid_utc(y, mo, d, h, mi, sec))
 		{
 			aws_now = time_t_to_timestamptz((pg_time_t) ct_timegm(y, mo, d, h, mi, sec));
 			skewed = true;
@@ -1457,11 +1474,26 @@ pump(CtS3Scan *s)
 
 /*
  * Next record of the scan, or false at the end.  *rec stays valid until the
- * next call.
+ * next call.  Network rounds allocate in the scan's work context; the
+ * caller's context is current again on return.
  */
+static bool next_record(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
+						int64 *recno);
+
 bool
 ctfdw_s3_next(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
 			  int64 *recno)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	bool		found = next_record(s, rec, len, log_file, recno);
+
+	MemoryContextSwitchTo(caller);
+	return found;
+}
+
+static bool
+next_record(CtS3Scan *s, const char **rec, size_t *len, const char **log_file,
+			int64 *recno)
 {
 	if (s->w->empty)
 		return false;

@@ -517,8 +517,18 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 		}
 		if (page->nobjects == cap)
 		{
+			CtS3Object *more = realloc(page->objects, (cap ? cap * 2 : 64) * sizeof(CtS3Object));
+
+			if (!more)
+			{
+				free(key);
+				free(size);
+				snprintf(err, errlen, "out of memory");
+				ct_s3_free_list(page);
+				return false;
+			}
+			page->objects = more;
 			cap = cap ? cap * 2 : 64;
-			page->objects = realloc(page->objects, cap * sizeof(CtS3Object));
 		}
 		page->objects[page->nobjects].key = key;
 		page->objects[page->nobjects].size = size ? atoll(size) : -1;
@@ -535,8 +545,17 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 		{
 			if (page->nprefixes == pcap)
 			{
+				char	  **more = realloc(page->prefixes, (pcap ? pcap * 2 : 16) * sizeof(char *));
+
+				if (!more)
+				{
+					free(pre);
+					snprintf(err, errlen, "out of memory");
+					ct_s3_free_list(page);
+					return false;
+				}
+				page->prefixes = more;
 				pcap = pcap ? pcap * 2 : 16;
-				page->prefixes = realloc(page->prefixes, pcap * sizeof(char *));
 			}
 			page->prefixes[page->nprefixes++] = pre;
 		}
