@@ -435,9 +435,15 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 		if (text == NULL)
 			continue;
 		ctfdw_current_column = col;
-		if (col->kind == CT_COL_LOG_FILE || db_encoding != PG_UTF8)
+
+		/*
+		 * The record was checked whole.  log_file needs no check: it is the
+		 * bucket or directory option (text of this database already) and a
+		 * key that passed the key-name check (ASCII).  Other encodings need
+		 * the conversion.
+		 */
+		if (col->kind != CT_COL_LOG_FILE && db_encoding != PG_UTF8)
 		{
-			/* the record was checked whole; names and conversions are not */
 			const char *ok = server_text(text, strlen(text), &why);
 
 			if (ok == NULL)
