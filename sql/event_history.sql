@@ -89,6 +89,12 @@ EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_time < '2026-11-1
 SELECT count(*) FROM ct.event_history WHERE event_time < now() - interval '400 days';
 SELECT (SELECT count(*) FROM ct.event_history WHERE event_time < '2026-11-19') AS pruned,
        (SELECT count(*) FILTER (WHERE event_time < '2026-11-19') FROM ct.event_history) AS unpruned;
+-- bounds beyond the times AWS can read are sent within them
+SELECT (SELECT count(*) FROM ct.event_history
+         WHERE event_time > '4713-01-01 BC' AND event_time < '294270-01-01') AS both,
+       (SELECT count(*) FROM ct.event_history WHERE event_time >= '0001-01-01') AS lower,
+       (SELECT count(*) FROM ct.event_history WHERE event_time <= '9999-12-31') AS upper,
+       (SELECT count(*) FROM ct.event_history) AS unbounded;
 -- an event may hold two resource types: two ANY conditions are no contradiction
 SELECT (SELECT count(*) FROM ct.event_history
          WHERE 'AWS::S3::Object' = ANY(resource_types) AND 'AWS::S3::Bucket' = ANY(resource_types)) AS pruned,

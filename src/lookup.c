@@ -140,21 +140,27 @@ ceil_epoch(TimestampTz t)
  * default start (the oldest event it keeps, some 90 days back), after an
  * EndTime older than that: InvalidTimeRangeException for a window that
  * simply holds nothing.  So an EndTime comes with a StartTime before
- * anything AWS keeps.
+ * anything AWS keeps.  AWS refuses times it cannot read (years before 1 or
+ * after 9999): bounds are sent within 1970 and AWS's clock, which hold
+ * every event there is.
  */
 #define LOOKUP_RETENTION_SECS (91 * SECS_PER_DAY)
+#define LOOKUP_CLOCK_SKEW_SECS (15 * 60)
 
 static void
 call_times(CtWindow *w, bool *has_start, long long *start, bool *has_end, long long *end)
 {
+	long long	now = floor_epoch(GetCurrentTransactionStartTimestamp());
+
 	*has_start = w->has_lower || w->has_upper;
 	*has_end = w->has_upper;
-	*end = w->has_upper ? ceil_epoch(w->upper) : 0;
+	*end = 0;
+	if (w->has_upper)
+		*end = Min(Max(ceil_epoch(w->upper), 0), now + LOOKUP_CLOCK_SKEW_SECS);
 	if (w->has_lower)
-		*start = floor_epoch(w->lower);
+		*start = Max(floor_epoch(w->lower), 0);
 	else if (w->has_upper)
-		*start = Min(*end, floor_epoch(GetCurrentTransactionStartTimestamp())) -
-			LOOKUP_RETENTION_SECS;
+		*start = Min(*end, now) - LOOKUP_RETENTION_SECS;
 	else
 		*start = 0;
 }

@@ -462,7 +462,11 @@ plan_streams(CtS3Scan *s)
 	ListCell   *la,
 			   *lr;
 
-	if (!s->w->accounts_listed)
+	/*
+	 * Without organization_id, an account's folder may be AWSLogs/<acct>/ or
+	 * AWSLogs/o-.../<acct>/: list the root and filter accounts there.
+	 */
+	if (!s->w->accounts_listed || !s->opts->organization_id)
 	{
 		add_stream(s, STREAM_ROOT, root_prefix(s, s->opts->organization_id), NULL, NULL);
 		return;

@@ -118,7 +118,7 @@ run_diff() {
 	EMU_ARGS=(--lookup-now 2026-11-22T00:00:00Z --rate 0)
 	start_emulator "$WORK/diff-emu" --days 2 --events-per-day 24 --delivery-minutes 120 \
 		--records-per-file 2-12 --end 2026-11-20T00:00:00Z --seed 7 \
-		--duplicate-fraction 0.05 --late-fraction 0.05
+		--duplicate-fraction 0.05 --late-fraction 0.05 --organization-id o-diffexample1
 	start_cluster diff
 	"${AS[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres ${CTFDW_MODULE:+CTFDW_MODULE="$CTFDW_MODULE"} \
 		$PYTHON "$TOP/test/diff/diff.py" --emu-port "$EMU_PORT" --emu-data "$WORK/diff-emu" \

@@ -2,8 +2,9 @@
 """Differential test: queries on the foreign tables against heap copies.
 
 Sets up, in one database of a scratch cluster, schema f with the foreign
-tables (trail tables over the emulator's S3 and its data directory, with and
-without account_ids/regions; event-history tables with and without regions)
+tables (trail tables over the emulator's organization trail in S3 and in its
+data directory, with and without account_ids/regions or organization_id;
+event-history tables with and without regions)
 and schema h with heap copies of the same names, made from unfiltered scans
 and checked against the generated files.  Then runs N generated queries per
 kind of table (grammar.py) with search_path f and with search_path h and
@@ -96,6 +97,8 @@ def setup(a, cur):
         OPTIONS (bucket '{trail["bucket"]}', {delay});
       CREATE FOREIGN TABLE f.trail_one ({TRAIL_DDL}) SERVER emu
         OPTIONS (bucket '{trail["bucket"]}', account_ids '{TRAIL_ONE[0]}', regions '{TRAIL_ONE[1]}', {delay});
+      CREATE FOREIGN TABLE f.trail_org ({TRAIL_DDL}) SERVER emu
+        OPTIONS (bucket '{trail["bucket"]}', organization_id '{trail["organization_id"]}', {delay});
       CREATE FOREIGN TABLE f.trail_dir ({TRAIL_DDL}) SERVER emu OPTIONS (directory '{d}', {delay});
       CREATE FOREIGN TABLE f.hist ({HIST_DDL}) SERVER emu
         OPTIONS (source 'lookup_events', regions '{regions}', {wait});
@@ -105,6 +108,7 @@ def setup(a, cur):
       -- the references: unfiltered scans, and the rows the table options select
       CREATE TABLE h.trail AS SELECT * FROM f.trail;
       CREATE TABLE h.trail_dir AS SELECT * FROM f.trail_dir;
+      CREATE TABLE h.trail_org AS SELECT * FROM f.trail_org;
       CREATE TABLE h.trail_one AS SELECT * FROM h.trail
         WHERE recipient_account_id = '{TRAIL_ONE[0]}' AND aws_region = '{TRAIL_ONE[1]}';
       CREATE TABLE h.hist AS SELECT * FROM f.hist;
@@ -129,7 +133,7 @@ def check_reference(a, cur, trail):
     problems = []
     q = ("SELECT event_id::text, to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
          "recipient_account_id, aws_region FROM h.{}")
-    for t in ("trail", "trail_dir"):
+    for t in ("trail", "trail_dir", "trail_org"):
         cur.execute(q.format(t))
         if sorted(cur.fetchall()) != sorted(want):
             problems.append(f"h.{t} is not the {len(want)} records of the log files")
@@ -189,7 +193,7 @@ def make_bounds(cur, data, rng):
                     (i, lo, hi, rng.choice(data.values["aws_region"]),
                      rng.choice(data.values["recipient_account_id"])))
     cur.execute("INSERT INTO common.bounds VALUES (7, NULL, NULL, NULL, NULL)")
-    cur.execute("ANALYZE common.bounds; ANALYZE h.trail, h.trail_dir, h.trail_one, h.hist, h.hist_two, h.hist_noreg")
+    cur.execute("ANALYZE common.bounds; ANALYZE h.trail, h.trail_dir, h.trail_org, h.trail_one, h.hist, h.hist_two, h.hist_noreg")
 
 
 # ---------------------------------------------------------------- running

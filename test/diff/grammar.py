@@ -30,7 +30,7 @@ HIST_COLS = TRAIL_COLS[:-1] + ["resource_names", "resource_types"]
 
 # Tables of each kind and how often a case picks each.
 TABLES = {
-    "trail": [("trail", 6), ("trail_one", 3), ("trail_dir", 2)],
+    "trail": [("trail", 6), ("trail_one", 3), ("trail_dir", 2), ("trail_org", 2)],
     "history": [("hist", 6), ("hist_two", 3), ("hist_noreg", 3)],
 }
 

@@ -78,15 +78,20 @@ def iso(ts):
 
 
 def parse_time(v):
-    """A JSON 1.1 timestamp: epoch seconds (any JSON number form) or ISO-8601."""
+    """A JSON 1.1 timestamp: epoch seconds (any JSON number form) or ISO-8601,
+    within the years 1 to 9999 (AWS refuses others as unreadable)."""
     if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
+        t = float(v)
+    elif isinstance(v, str):
         try:
-            return float(v)
+            t = float(v)
         except ValueError:
-            return dt.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-    raise ValueError("not a timestamp")
+            t = dt.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+    else:
+        raise ValueError("not a timestamp")
+    if not -62135596800 <= t <= 253402300799:
+        raise ValueError("timestamp out of range")
+    return t
 
 
 def event_epoch(rec):

@@ -16,7 +16,9 @@ Modes:
   deny      S3: 403 AccessDenied.  STS: AssumeRole credentials whose
             SessionToken is the raw XML text "token" (entities and all).
             IMDS: a session token "imds_token" (raw bytes).
-  list      ListObjectsV2: one page of the url-encoded "keys", padded with
+  list      ListObjectsV2 of AWSLogs/ with delimiter "/" (in this mode and
+            in "big"): the folders of accounts 111111111111 to 444444444444.
+            Of other prefixes: one page of the url-encoded "keys", padded with
             "pad" bytes of whitespace per key.  GetObject: 404 NoSuchKey.
   big       ListObjectsV2: a well-formed reply of "size" bytes (valid keys
             under the requested prefix, stamped "stamp"), its last 1,000
@@ -125,12 +127,23 @@ class Handler(BaseHTTPRequestHandler):
                 "specified endpoint.</Message><RequestId>r</RequestId></Error>"),
                 headers={"x-amz-bucket-region": other})
         if query.get("list-type") == "2" and m in ("list", "big"):
+            if query.get("prefix") == "AWSLogs/" and query.get("delimiter") == "/":
+                return self.root_reply()
             return self.list_reply(mode, query.get("prefix", ""))
         if m == "list":
             return self.send(404, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
                                   "<Message>The specified key does not exist.</Message></Error>")
         return self.send(403, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
                               "<Message>Access Denied</Message><RequestId>r</RequestId></Error>")
+
+    def root_reply(self):
+        """The account folders, for a client that looks for them first."""
+        folders = "".join(f"<CommonPrefixes><Prefix>AWSLogs/{a * 12}/</Prefix></CommonPrefixes>"
+                          for a in "1234")
+        return self.send(200, (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{S3_NS}">'
+            "<Name>b</Name><Prefix>AWSLogs/</Prefix><Delimiter>/</Delimiter>"
+            f"<IsTruncated>false</IsTruncated>{folders}</ListBucketResult>").encode())
 
     def list_reply(self, mode, prefix):
         head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{S3_NS}">'

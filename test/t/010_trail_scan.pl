@@ -77,8 +77,13 @@ my @log = requests();
 my @lists = grep { ($_->{op} || '') eq 'ListObjectsV2' } @log;
 my @gets = grep { ($_->{op} || '') eq 'GetObject' } @log;
 my $prefix = 'AWSLogs/111111111111/CloudTrail/us-east-1/';
+# without organization_id the account may be in an organization's folder:
+# the root is listed once, for folders only
+my @root = grep { $_->{prefix} eq 'AWSLogs/' && ($_->{delimiter} || '') eq '/' } @lists;
+is(scalar(@root), 1, 'the root is listed once to find the account folder');
+@lists = grep { $_->{prefix} ne 'AWSLogs/' } @lists;
 is_deeply([ sort keys %{ { map { $_->{prefix} => 1 } @lists } } ], [$prefix],
-	'only the one region folder is listed');
+	'... and then only the one region folder');
 is($lists[0]{start_after}, "${prefix}2026/11/18/111111111111_CloudTrail_us-east-1_20261118T1000",
 	'the listing starts after the first file that can hold the window start');
 my @want_keys = sort map { $_->{key} } grep {
