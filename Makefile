@@ -4,9 +4,15 @@ MODULE_big = cloudtrail_fdw
 OBJS = \
 	$(WIN32RES) \
 	src/cloudtrail_fdw.o \
+	src/source.o \
 	src/option.o \
 	src/prune.o \
-	src/scan.o \
+	src/session.o \
+	src/trail.o \
+	src/fetch.o \
+	src/parallel.o \
+	src/store_s3.o \
+	src/store_dir.o \
 	src/tuple.o \
 	src/aws/buf.o \
 	src/aws/sigv4.o \

@@ -4,10 +4,13 @@
  *		Foreign-data wrapper for AWS CloudTrail.
  *
  * The handler and its FdwRoutine callbacks: planning (pruning quals, the
- * columns a query needs), the executor side (scan state, tuples, error
- * context), EXPLAIN and IMPORT FOREIGN SCHEMA.  Reading S3 is in scan.c,
- * pruning in prune.c, record-to-tuple conversion in tuple.c, options in
- * option.c; the AWS client layer under src/aws knows nothing of PostgreSQL.
+ * columns a query needs, paths), the executor side (scan state, tuples,
+ * error context), EXPLAIN and IMPORT FOREIGN SCHEMA.  What differs between
+ * kinds of table is in their source (source.h): the trail in S3 or in a
+ * directory (trail.c), LookupEvents (lookup.c).  Pruning is in prune.c,
+ * record-to-tuple conversion in tuple.c, options in option.c, talking to
+ * AWS in session.c; the AWS client layer under src/aws knows nothing of
+ * PostgreSQL.
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -45,6 +48,7 @@
 #include "cloudtrail_fdw.h"
 #include "ct_host.h"
 #include "ct_rec.h"
+#include "source.h"
 
 PG_MODULE_MAGIC;
 
@@ -60,6 +64,7 @@ enum CtFdwScanPrivateIndex
 typedef struct CtFdwScanState
 {
 	CtFdwOptions opts;
+	const CtSourceRoutine *source;
 	List	   *columns;		/* CtColumn per attribute */
 	Bitmapset  *needed;
 	bool		needs_parse;	/* some needed column reads the JSON */
@@ -71,12 +76,11 @@ typedef struct CtFdwScanState
 	CtWindow	window;
 	MemoryContext scan_cxt;		/* "cloudtrail_fdw scan data" */
 	MemoryContext temp_cxt;		/* per tuple */
-	CtS3Scan   *scan;			/* trail tables */
-	CtLookupScan *lookup;		/* event-history tables */
+	void	   *scan;			/* the source's scan */
 	CtRecIndex *index;			/* top-level members of the current record */
 	CtBuf		scratch;		/* malloc'd: freed by the scan context's callback */
-	const char *log_file;		/* for error context */
-	int64		recno;
+	CtRow		row;			/* the current record, for error context */
+	bool		in_row;
 	int64		skipped_records;
 } CtFdwScanState;
 
@@ -84,51 +88,23 @@ typedef struct CtFdwScanState
 
 /* ---------------------------------------------------------------- planning */
 
-/* Is this an event-history (LookupEvents) table? */
-static bool
-is_lookup_table(Oid relid)
-{
-	ListCell   *lc;
-
-	foreach(lc, GetForeignTable(relid)->options)
-	{
-		DefElem    *def = lfirst(lc);
-
-		if (strcmp(def->defname, "source") == 0)
-			return strcmp(defGetString(def), "lookup_events") == 0;
-	}
-	return false;
-}
-
 /*
  * Rows a scan with these clauses returns.  Without statistics, guess from
  * the window: a trail holds thousands of events a day.  A bounded window
  * is much cheaper than an open one, which is all the planner needs to know.
  */
 static double
-estimate_rows(PlannerInfo *root, RelOptInfo *baserel, List *clauses, bool lookup)
+estimate_rows(PlannerInfo *root, RelOptInfo *baserel, List *clauses, CtTableKind kind)
 {
 	List	   *fdw_exprs,
 			   *prune;
-	ListCell   *lc;
 	double		days = 90;
-	bool		lo = false,
-				hi = false;
+	bool		lo,
+				hi;
 
-	ctfdw_classify_quals(root, baserel->relid, clauses, baserel->fdw_private, lookup,
+	ctfdw_classify_quals(root, baserel->relid, clauses, baserel->fdw_private, kind,
 						 &fdw_exprs, &prune);
-	foreach(lc, prune)
-	{
-		List	   *p = lfirst(lc);
-
-		if (linitial_int(p) == 0)
-		{
-			int			s = lsecond_int(p);
-
-			lo |= s >= 3;
-			hi |= s <= 3;
-		}
-	}
+	ctfdw_prune_time_bounds(prune, &lo, &hi);
 	if (lo && hi)
 		days = 1;
 	else if (lo || hi)
@@ -137,42 +113,16 @@ estimate_rows(PlannerInfo *root, RelOptInfo *baserel, List *clauses, bool lookup
 						 clauselist_selectivity(root, clauses, baserel->relid, JOIN_INNER, NULL));
 }
 
+/* Columns of the table (into fdw_private) and the size of a scan. */
 static void
 cloudtrailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
+	CtTableKind kind = ctfdw_source_of_table(foreigntableid)->kind;
 	Relation	rel = table_open(foreigntableid, AccessShareLock);
 
-	baserel->fdw_private = ctfdw_columns(rel, is_lookup_table(foreigntableid));
+	baserel->fdw_private = ctfdw_columns(rel, kind);
 	table_close(rel, AccessShareLock);
-	baserel->rows = estimate_rows(root, baserel, baserel->baserestrictinfo,
-								  is_lookup_table(foreigntableid));
-}
-
-/*
- * Event-history scans come out newest first, as LookupEvents returns them:
- * say so, and ORDER BY event_time DESC LIMIT n needs no sort and stops
- * after n rows.
- */
-static List *
-lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
-{
-	ListCell   *lc;
-
-	foreach(lc, columns)
-	{
-		CtColumn   *col = lfirst(lc);
-
-		if (col->kind == CT_COL_PATH && col->npath == 1 && strcmp(col->path[0], "eventTime") == 0 &&
-			col->typid == TIMESTAMPTZOID)
-		{
-			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
-			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
-
-			return build_expression_pathkey(root, (Expr *) var, NULL, tc->gt_opr,
-											baserel->relids, true);
-		}
-	}
-	return NIL;
+	baserel->rows = estimate_rows(root, baserel, baserel->baserestrictinfo, kind);
 }
 
 /*
@@ -206,8 +156,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 
 		if (!join_clause_is_movable_to(ri, baserel))
 			continue;
-		ctfdw_classify_quals(root, baserel->relid, list_make1(ri), baserel->fdw_private, false,
-							 &fdw_exprs, &prune);
+		ctfdw_classify_quals(root, baserel->relid, list_make1(ri), baserel->fdw_private,
+							 CT_TABLE_TRAIL, &fdw_exprs, &prune);
 		if (prune == NIL)
 			continue;
 		outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
@@ -226,7 +176,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 		ParamPathInfo *ppi = get_baserel_parampathinfo(root, baserel, outer);
 		double		rows = estimate_rows(root, baserel,
 										 list_concat_copy(baserel->baserestrictinfo, ppi->ppi_clauses),
-										 false);
+										 CT_TABLE_TRAIL);
 
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
@@ -235,21 +185,24 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 	}
 }
 
+/*
+ * The plain path (with the source's pathkeys), paths parameterized by join
+ * clauses that bound the window, and a parallel path.
+ */
 static void
 cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
+	const CtSourceRoutine *src = ctfdw_source_of_table(foreigntableid);
 	Cost		startup = SCAN_STARTUP_COST;
 	Cost		total = startup + baserel->rows * RECORD_COST;
-	bool		lookup = is_lookup_table(foreigntableid);
 
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total,
-									 lookup ? lookup_pathkeys(root, baserel, baserel->fdw_private) : NIL,
+									 src->pathkeys ? src->pathkeys(root, baserel, baserel->fdw_private) : NIL,
 									 NULL, NULL, NIL));
-	if (lookup)
-		return;					/* one scan: LookupEvents' rate limit is per account */
-	add_parameterized_paths(root, baserel);
+	if (src->parameterized)
+		add_parameterized_paths(root, baserel);
 
 	/*
 	 * A parallel scan shares out the objects: each participant fetches and
@@ -257,7 +210,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 	 * sending a row to the leader costs much less than making it: even an
 	 * aggregate that cannot be split (count(DISTINCT ...)) gains.
 	 */
-	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
+	if (src->dsm_size && baserel->consider_parallel && max_parallel_workers_per_gather > 0)
 	{
 		int			workers = Min(max_parallel_workers_per_gather, 8);
 		ForeignPath *pp;
@@ -272,17 +225,17 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 	}
 }
 
+/* Sources without parallel support (LookupEvents: one rate limit) are not safe. */
 static bool
 cloudtrailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 {
-	/* workers each running a LookupEvents scan would multiply the calls */
-	return !is_lookup_table(rte->relid);
+	return ctfdw_source_of_table(rte->relid)->dsm_size != NULL;
 }
 
 static Size
 cloudtrailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
-	return ctfdw_shared_size();
+	return ((CtFdwScanState *) node->fdw_state)->source->dsm_size();
 }
 
 static void
@@ -290,10 +243,9 @@ cloudtrailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	ctfdw_shared_init(coordinate);
-	ctfdw_shared_set_credentials(coordinate, &st->opts);
+	st->source->dsm_init(coordinate, &st->opts);
 	if (st->scan)
-		ctfdw_s3_set_shared(st->scan, coordinate);
+		st->source->dsm_attach(st->scan, coordinate);
 }
 
 static void
@@ -301,8 +253,7 @@ cloudtrailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pc
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	ctfdw_shared_init(coordinate);
-	ctfdw_shared_set_credentials(coordinate, &st->opts);
+	st->source->dsm_init(coordinate, &st->opts);
 }
 
 static void
@@ -311,7 +262,7 @@ cloudtrailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void
 	CtFdwScanState *st = node->fdw_state;
 
 	if (st->scan)
-		ctfdw_s3_set_shared(st->scan, coordinate);
+		st->source->dsm_attach(st->scan, coordinate);
 }
 
 static ForeignScan *
@@ -331,8 +282,8 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	/* a parameterized path's join clauses prune too (outer columns become Params) */
 	if (best_path->path.param_info)
 		clauses = list_concat_copy(clauses, best_path->path.param_info->ppi_clauses);
-	ctfdw_classify_quals(root, baserel->relid, clauses, columns, is_lookup_table(foreigntableid),
-						 &fdw_exprs, &prune);
+	ctfdw_classify_quals(root, baserel->relid, clauses, columns,
+						 ctfdw_source_of_table(foreigntableid)->kind, &fdw_exprs, &prune);
 
 	/* the columns the query uses: target list and every qual */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
@@ -359,6 +310,7 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 
 	/* pruning is lossy: every qual is checked again on every row */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	/* in the order of CtFdwScanPrivateIndex */
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
 							list_make2(prune, needed), NIL, NIL, outer_plan);
 }
@@ -397,14 +349,15 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	CtFdwScanState *st = palloc0(sizeof(CtFdwScanState));
 	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	List	   *needed = lsecond(fsplan->fdw_private);
+	List	   *needed = list_nth(fsplan->fdw_private, CtFdwPrivateNeeded);
 	ListCell   *lc;
 	MemoryContextCallback *cb;
 
 	node->fdw_state = st;
 	ctfdw_get_options(RelationGetRelid(rel), userid,
 					  !(eflags & EXEC_FLAG_EXPLAIN_ONLY), &st->opts);
-	st->columns = ctfdw_columns(rel, st->opts.source == CT_SOURCE_LOOKUP);
+	st->source = st->opts.source;
+	st->columns = ctfdw_columns(rel, st->source->kind);
 	foreach(lc, needed)
 	{
 		AttrNumber	attno = lfirst_int(lc);
@@ -429,7 +382,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	 * initplan runs when its output is first needed, after every node was
 	 * initialized.  Those wait for the first fetch.
 	 */
-	st->prune = linitial(fsplan->fdw_private);
+	st->prune = list_nth(fsplan->fdw_private, CtFdwPrivatePrune);
 	st->prune_states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
 	st->runtime = ctfdw_prune_needs_params(fsplan->fdw_exprs);
 	st->window_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw window",
@@ -448,10 +401,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
 	st->index = MemoryContextAlloc(st->scan_cxt, sizeof(CtRecIndex));
-	if (st->opts.source == CT_SOURCE_LOOKUP)
-		st->lookup = ctfdw_lookup_begin(&st->opts, &st->window, st->scan_cxt);
-	else
-		st->scan = ctfdw_s3_begin(&st->opts, &st->window, st->scan_cxt);
+	st->scan = st->source->begin(&st->opts, &st->window, st->scan_cxt);
 }
 
 /* Error context: which record of which file was being read. */
@@ -460,15 +410,16 @@ record_error_callback(void *arg)
 {
 	CtFdwScanState *st = arg;
 	const CtColumn *col = ctfdw_current_column;
+	const CtRow *row = &st->row;
 
-	if (st->log_file == NULL)
+	if (!st->in_row)
 		return;
-	if (st->lookup)
+	if (row->log_file == NULL)
 	{
 		if (col)
-			errcontext("LookupEvents event %lld, column \"%s\"", (long long) st->recno, col->name);
+			errcontext("LookupEvents event %lld, column \"%s\"", (long long) row->recno, col->name);
 		else
-			errcontext("LookupEvents event %lld", (long long) st->recno);
+			errcontext("LookupEvents event %lld", (long long) row->recno);
 		return;
 	}
 	if (col && col->kind == CT_COL_PATH)
@@ -479,15 +430,62 @@ record_error_callback(void *arg)
 		for (int i = 0; i < col->npath; i++)
 			appendStringInfo(&path, "%s%s", i ? "." : "", col->path[i]);
 		errcontext("CloudTrail record %lld of \"%s\", field \"%s\" (column \"%s\")",
-				   (long long) st->recno, st->log_file, path.data, col->name);
+				   (long long) row->recno, row->log_file, path.data, col->name);
 	}
 	else if (col)
 		errcontext("CloudTrail record %lld of \"%s\", column \"%s\"",
-				   (long long) st->recno, st->log_file, col->name);
+				   (long long) row->recno, row->log_file, col->name);
 	else
-		errcontext("CloudTrail record %lld of \"%s\"", (long long) st->recno, st->log_file);
+		errcontext("CloudTrail record %lld of \"%s\"", (long long) row->recno, row->log_file);
 }
 
+/*
+ * Make the row's tuple in slot.  false: the record is unreadable and
+ * on_error 'skip' skips it (with a warning).
+ */
+static bool
+store_row(CtFdwScanState *st, TupleTableSlot *slot)
+{
+	CtRow	   *row = &st->row;
+	char		err[256];
+	const char *why;
+
+	if (st->needs_parse && !ct_rec_index(row->rec, row->len, st->index, err, sizeof(err)))
+	{
+		if (st->opts.on_error_skip)
+		{
+			st->skipped_records++;
+			ereport(WARNING,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("skipping a malformed CloudTrail record: %s", err)));
+			return false;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 row->log_file ?
+				 errmsg("malformed CloudTrail record: %s", err) :
+				 errmsg("malformed CloudTrailEvent in a LookupEvents reply: %s", err),
+				 errhint("Table option on_error 'skip' skips such records with a warning.")));
+	}
+	if ((why = ctfdw_build_tuple(st->columns, slot, st->needed, row->rec, row->len, st->index,
+								 row->log_file, row->api_resources, &st->scratch)) != NULL)
+	{
+		/* a value no PostgreSQL text can hold: as malformed as any */
+		ereport(st->opts.on_error_skip ? WARNING : ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 st->opts.on_error_skip ?
+				 errmsg("skipping a CloudTrail record: %s", why) :
+				 errmsg("cannot store a CloudTrail record: %s", why),
+				 st->opts.on_error_skip ? 0 :
+				 errhint("Table option on_error 'skip' skips such records with a warning.")));
+		st->skipped_records++;
+		ExecClearTuple(slot);
+		return false;
+	}
+	return true;
+}
+
+/* The next row of the source that makes a tuple, or an empty slot at the end. */
 static TupleTableSlot *
 cloudtrailIterateForeignScan(ForeignScanState *node)
 {
@@ -507,58 +505,15 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	for (;;)
 	{
-		const char *rec;
-		size_t		len;
-		char		err[256];
-		void	   *resources = NULL;
-		const char *why;
-
-		st->log_file = NULL;
+		st->in_row = false;
 		ctfdw_current_column = NULL;
-		if (st->lookup)
-		{
-			if (!ctfdw_lookup_next(st->lookup, &rec, &len, &resources))
-				break;
-			st->log_file = "";	/* turns the error context on */
-			st->recno++;
-		}
-		else if (!ctfdw_s3_next(st->scan, &rec, &len, &st->log_file, &st->recno))
+		memset(&st->row, 0, sizeof(st->row));
+		if (!st->source->next(st->scan, &st->row))
 			break;
+		st->in_row = true;
 		MemoryContextSwitchTo(st->temp_cxt);
-		if (st->needs_parse)
-		{
-			if (!ct_rec_index(rec, len, st->index, err, sizeof(err)))
-			{
-				if (st->opts.on_error_skip)
-				{
-					st->skipped_records++;
-					ereport(WARNING,
-							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-							 errmsg("skipping a malformed CloudTrail record: %s", err)));
-					continue;
-				}
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg(st->lookup ? "malformed CloudTrailEvent in a LookupEvents reply: %s" :
-								"malformed CloudTrail record: %s", err),
-						 errhint("Table option on_error 'skip' skips such records with a warning.")));
-			}
-		}
-		if ((why = ctfdw_build_tuple(st->columns, slot, st->needed, rec, len, st->index,
-									 st->log_file, resources, &st->scratch)) != NULL)
-		{
-			/* a value no PostgreSQL text can hold: as malformed as any */
-			ereport(st->opts.on_error_skip ? WARNING : ERROR,
-					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-					 errmsg(st->opts.on_error_skip ? "skipping a CloudTrail record: %s" :
-							"cannot store a CloudTrail record: %s", why),
-					 st->opts.on_error_skip ? 0 :
-					 errhint("Table option on_error 'skip' skips such records with a warning.")));
-			st->skipped_records++;
-			ExecClearTuple(slot);
-			continue;
-		}
-		break;
+		if (store_row(st, slot))
+			break;
 	}
 	error_context_stack = errcb.previous;
 	MemoryContextSwitchTo(old);
@@ -570,11 +525,7 @@ cloudtrailReScanForeignScan(ForeignScanState *node)
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	if (st->lookup)
-		ctfdw_lookup_rescan(st->lookup);
-	else
-		ctfdw_s3_rescan(st->scan);
-	st->recno = 0;
+	st->source->rescan(st->scan);
 	/* a correlated or lateral bound changed: evaluate again at the next fetch */
 	if (st->runtime && node->ss.ps.chgParam != NULL)
 		st->window_ready = false;
@@ -585,165 +536,37 @@ cloudtrailEndForeignScan(ForeignScanState *node)
 {
 	CtFdwScanState *st = node->fdw_state;
 
-	if (st == NULL || (st->scan == NULL && st->lookup == NULL))
+	if (st == NULL || st->scan == NULL)
 		return;
 	ct_buf_free(&st->scratch);
-	if (st->lookup)
-		ctfdw_lookup_end(st->lookup);
-	else
-		ctfdw_s3_end(st->scan);
+	st->source->end(st->scan);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */
 
-static char *
-list_text(List *l)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, l)
-		appendStringInfo(&b, "%s%s", b.len ? ", " : "", (char *) lfirst(lc));
-	return b.data;
-}
-
 /*
- * What a list of pruned values says: "a, b (from WHERE)", the table's
- * option, or discovery.
+ * What the source will read (plain EXPLAIN: parameters are known once the
+ * scan has run) and, for EXPLAIN ANALYZE, what it did.
  */
-static char *
-names_text(List *values, bool pushed, bool listed)
-{
-	if (!listed)
-		return "all (discovered by listing)";
-	return psprintf("%s%s", values ? list_text(values) : "none",
-					pushed ? " (from WHERE)" : "");
-}
-
 static void
 cloudtrailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	CtFdwScanState *st = node->fdw_state;
-	CtFdwOptions *o = &st->opts;
-	CtWindow   *w = &st->window;
-	StringInfoData b;
-	/* parameters are known once the scan has run (EXPLAIN ANALYZE) */
-	bool		known = st->window_ready;
-	const char *at_run_time = st->runtime ? " (computed at run time)" : "";
 
-	initStringInfo(&b);
-	if (o->source == CT_SOURCE_LOOKUP)
-	{
-		ExplainPropertyText("CloudTrail Source",
-							o->insight ? "LookupEvents (Insights events)" : "LookupEvents", es);
-		if (!known)
-			ExplainPropertyText("Calls", "computed at run time", es);
-		else if (w->empty)
-			ExplainPropertyText("Calls", psprintf("none (the WHERE clause matches nothing)%s",
-												  at_run_time), es);
-		else
-		{
-			List	   *lines = NIL,
-					   *endpoints = NIL;
-
-			ctfdw_lookup_describe(o, w, &lines, &endpoints);
-			if (st->runtime)
-				lines = lappend(lines, "(computed at run time)");
-			ExplainPropertyList("Calls", lines, es);
-			if (es->verbose && o->endpoint == NULL)
-				ExplainPropertyList("Endpoints", endpoints, es);
-		}
-		if (es->analyze && st->lookup)
-		{
-			CtLookupStats *ls = ctfdw_lookup_stats(st->lookup);
-
-			ExplainPropertyInteger("LookupEvents Calls", NULL, ls->calls, es);
-			ExplainPropertyInteger("Pages", NULL, ls->pages, es);
-			ExplainPropertyInteger("Throttled", NULL, ls->throttled, es);
-			ExplainPropertyInteger("Retries", NULL, ls->retries, es);
-			ExplainPropertyInteger("Events", NULL, ls->events, es);
-		}
-		return;
-	}
-	if (o->source == CT_SOURCE_DIRECTORY)
-		appendStringInfo(&b, "%s", o->directory);
-	else
-		appendStringInfo(&b, "s3://%s/%s", o->bucket, o->prefix ? o->prefix : "");
-	ExplainPropertyText("CloudTrail Source", b.data, es);
-	if (es->verbose && o->source == CT_SOURCE_S3 && o->s3_endpoint == NULL)
-		ExplainPropertyText("Endpoint", ctfdw_endpoint(o, CT_SERVICE_S3, o->region), es);
-	ExplainPropertyText("Event Files", o->insight ? "insight" : "log", es);
-
-	resetStringInfo(&b);
-	if (!known)
-		appendStringInfoString(&b, "computed at run time");
-	else if (w->empty)
-		appendStringInfoString(&b, "empty (nothing is read)");
-	else if (!w->has_lower && !w->has_upper)
-		appendStringInfoString(&b, "unbounded");
-	else
-	{
-		/* timestamptz_to_str() returns a static buffer: copy the first */
-		char	   *from = pstrdup(w->has_lower ? timestamptz_to_str(w->lower) : "-infinity");
-
-		appendStringInfo(&b, "%s .. %s", from,
-						 w->has_upper ? timestamptz_to_str(w->upper) : "infinity");
-	}
-	if (known)
-		appendStringInfoString(&b, at_run_time);
-	ExplainPropertyText("Time Window", b.data, es);
-	if (!known || w->has_upper)
-	{
-		Interval	iv = {o->max_delivery_delay, 0, 0};
-
-		ExplainPropertyText("Delivery Delay",
-							DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv))),
-							es);
-	}
-	if (!known)
-	{
-		ExplainPropertyText("Accounts", "computed at run time", es);
-		ExplainPropertyText("Regions", "computed at run time", es);
-	}
-	else
-	{
-		ExplainPropertyText("Accounts", names_text(w->accounts, w->accounts_pushed,
-												   w->accounts_listed), es);
-		ExplainPropertyText("Regions", names_text(w->regions, w->regions_pushed,
-												  w->regions_listed), es);
-	}
-	if (es->verbose && known && !w->empty)
-	{
-		List	   *lines = NIL;
-
-		ctfdw_describe_prefixes(o, w, &lines);
-		ExplainPropertyList("Listing", lines, es);
-	}
-	if (es->analyze && st->scan)
-	{
-		CtScanStats *s = ctfdw_s3_stats(st->scan);
-
-		ExplainPropertyInteger("Objects Listed", NULL, s->listed, es);
-		ExplainPropertyInteger("Objects Fetched", NULL, s->fetched, es);
-		ExplainPropertyInteger("Bytes Fetched", NULL, s->bytes, es);
-		ExplainPropertyInteger("List Requests", NULL, s->lists, es);
-		ExplainPropertyInteger("Requests", NULL, s->requests, es);
-		ExplainPropertyInteger("Retries", NULL, s->retries, es);
-		ExplainPropertyInteger("Records", NULL, s->records, es);
-		if (s->skipped_files || st->skipped_records)
-		{
-			ExplainPropertyInteger("Skipped Files", NULL, s->skipped_files, es);
-			ExplainPropertyInteger("Skipped Records", NULL, st->skipped_records, es);
-		}
-	}
+	st->source->explain(&st->opts, &st->window, st->window_ready, st->runtime, st->scan, es);
+	if (es->analyze && st->skipped_records)
+		ExplainPropertyInteger("Skipped Records", NULL, st->skipped_records, es);
 }
 
 /* ---------------------------------------------------------------- IMPORT */
 
-/* CREATE FOREIGN TABLE for one kind of table, with the options that apply to it. */
+/*
+ * CREATE FOREIGN TABLE for a table of source src, with the IMPORT options
+ * that apply to it (a trail table also takes unknown ones, which the
+ * validator then names).
+ */
 static char *
-import_table(const char *name, bool lookup, ForeignServer *server, List *options)
+import_table(const char *name, const CtSourceRoutine *src, ForeignServer *server, List *options)
 {
 	StringInfoData sql;
 	ListCell   *lc;
@@ -753,27 +576,20 @@ import_table(const char *name, bool lookup, ForeignServer *server, List *options
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (\n", quote_identifier(name));
-	for (int i = 0; (col = ctfdw_standard_column(i, lookup, &type)) != NULL; i++)
+	for (int i = 0; (col = ctfdw_standard_column(i, src->kind, &type)) != NULL; i++)
 		appendStringInfo(&sql, "%s  %s %s", i ? ",\n" : "", quote_identifier(col), type);
 	appendStringInfo(&sql, "\n) SERVER %s", quote_identifier(server->servername));
-	if (lookup)
+	if (src->name && src != ctfdw_sources[0])
 	{
-		appendStringInfoString(&sql, " OPTIONS (source 'lookup_events'");
+		appendStringInfo(&sql, " OPTIONS (source %s", quote_literal_cstr(src->name));
 		first = false;
 	}
 	foreach(lc, options)
 	{
 		DefElem    *def = lfirst(lc);
-		static const char *const shared[] = {"regions", NULL};
-		static const char *const lookup_only[] = {"event_category", "lookup_max_wait", NULL};
-		bool		is_shared = false,
-					is_lookup = false;
 
-		for (int i = 0; shared[i]; i++)
-			is_shared |= strcmp(def->defname, shared[i]) == 0;
-		for (int i = 0; lookup_only[i]; i++)
-			is_lookup |= strcmp(def->defname, lookup_only[i]) == 0;
-		if (!is_shared && is_lookup != lookup)
+		if (strcmp(def->defname, "source") == 0 ||
+			!ctfdw_table_option_applies(def->defname, src, src->kind == CT_TABLE_TRAIL))
 			continue;
 		appendStringInfo(&sql, "%s %s %s", first ? " OPTIONS (" : ",",
 						 quote_identifier(def->defname), quote_literal_cstr(defGetString(def)));
@@ -807,7 +623,8 @@ cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ForeignServer *server = GetForeignServer(serverOid);
 	List	   *out = NIL;
 	ListCell   *lc;
-	bool		trail = false;
+	const CtSourceRoutine *trail;
+	bool		has_trail = false;
 
 	if (strcmp(stmt->remote_schema, "cloudtrail") != 0)
 		ereport(ERROR,
@@ -815,22 +632,23 @@ cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 				 errmsg("schema \"%s\" is not available on server \"%s\"",
 						stmt->remote_schema, server->servername),
 				 errhint("cloudtrail_fdw offers one remote schema: IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER ... INTO ... [OPTIONS (bucket '...')].")));
+	trail = ctfdw_source_for(stmt->options);
+	if (trail->kind != CT_TABLE_TRAIL)
+		trail = ctfdw_sources[0];
 	foreach(lc, stmt->options)
-	{
-		const char *n = ((DefElem *) lfirst(lc))->defname;
-
-		trail |= strcmp(n, "bucket") == 0 || strcmp(n, "directory") == 0;
-	}
+		has_trail |= strcmp(((DefElem *) lfirst(lc))->defname, "bucket") == 0 ||
+			(trail->selected_by && strcmp(((DefElem *) lfirst(lc))->defname, trail->selected_by) == 0);
 	if (import_wanted(stmt, "event_history"))
-		out = lappend(out, import_table("event_history", true, server, stmt->options));
+		out = lappend(out, import_table("event_history", &ctfdw_lookup_events_source, server,
+										stmt->options));
 	if (import_wanted(stmt, "trail_events"))
 	{
-		if (!trail && stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO)
+		if (!has_trail && stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("importing trail_events needs option \"bucket\" or \"directory\"")));
-		if (trail)
-			out = lappend(out, import_table("trail_events", false, server, stmt->options));
+		if (has_trail)
+			out = lappend(out, import_table("trail_events", trail, server, stmt->options));
 	}
 	return out;
 }

@@ -27,12 +27,14 @@
 #include "ct_rec.h"
 #include "ct_sigv4.h"
 
-typedef enum CtSource
+/* The kinds of table: which columns and pruning conditions apply. */
+typedef enum CtTableKind
 {
-	CT_SOURCE_S3,
-	CT_SOURCE_DIRECTORY,
-	CT_SOURCE_LOOKUP
-} CtSource;
+	CT_TABLE_TRAIL,				/* log files: log_file, folders, delivery stamps */
+	CT_TABLE_HISTORY			/* an event API: resource columns, attributes */
+} CtTableKind;
+
+struct CtSourceRoutine;			/* source.h */
 
 /* Every option of the server, user mapping and table, merged. */
 typedef struct CtFdwOptions
@@ -64,7 +66,7 @@ typedef struct CtFdwOptions
 	char	   *sts_endpoint;
 
 	/* table */
-	CtSource	source;
+	const struct CtSourceRoutine *source;
 	char	   *bucket;
 	char	   *directory;
 	char	   *prefix;
@@ -86,6 +88,8 @@ extern List *ctfdw_split_list(const char *value);
 extern bool ctfdw_valid_region(const char *s);
 extern char *ctfdw_endpoint(CtFdwOptions *o, CtService service, const char *region);
 extern bool ctfdw_valid_account(const char *s);
+extern bool ctfdw_table_option_applies(const char *name, const struct CtSourceRoutine *src,
+									   bool unknown);
 
 /* Columns the FDW knows how to fill. */
 typedef enum CtColumnKind
@@ -115,9 +119,9 @@ typedef struct CtColumn
 /* in tuple.c */
 extern const char *ctfdw_standard_path(const char *column);
 extern const char *ctfdw_closest_column(const char *name);
-extern const char *ctfdw_standard_column(int i, bool lookup, const char **type);
+extern const char *ctfdw_standard_column(int i, CtTableKind kind, const char **type);
 extern const CtColumn *ctfdw_current_column;
-extern List *ctfdw_columns(Relation rel, bool lookup);
+extern List *ctfdw_columns(Relation rel, CtTableKind kind);
 extern void ctfdw_prepare_columns(List *columns);
 extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 									const char *rec, size_t len, const CtRecIndex *index,
@@ -126,8 +130,14 @@ extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmap
 /* in prune.c: what the WHERE clause allows us to skip */
 /* LookupEvents attributes, most selective first */
 #define CT_NUM_ATTRS 8
+#define CT_ATTR_EVENT_ID 0
+#define CT_ATTR_ACCESS_KEY_ID 1
 #define CT_ATTR_RESOURCE_NAME 2
+#define CT_ATTR_USERNAME 3
+#define CT_ATTR_EVENT_NAME 4
 #define CT_ATTR_RESOURCE_TYPE 5
+#define CT_ATTR_EVENT_SOURCE 6
+#define CT_ATTR_READ_ONLY 7
 extern const char *const ctfdw_attr_keys[CT_NUM_ATTRS];
 
 typedef struct CtWindow
@@ -149,65 +159,17 @@ typedef struct CtWindow
 } CtWindow;
 
 extern void ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,
-								 bool lookup, List **fdw_exprs, List **prune_private);
+								 CtTableKind kind, List **fdw_exprs, List **prune_private);
 extern bool ctfdw_prune_needs_params(List *fdw_exprs);
+extern void ctfdw_prune_time_bounds(List *prune_private, bool *lower, bool *upper);
 extern void ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 							  CtFdwOptions *opts, CtWindow *w);
 
-/* in scan.c */
-typedef struct CtScanStats
-{
-	int64		lists;			/* LIST requests */
-	int64		listed;			/* keys seen in listings */
-	int64		fetched;		/* objects read */
-	int64		skipped_files;	/* objects skipped by on_error 'skip' */
-	int64		skipped_records;
-	int64		bytes;			/* compressed bytes read */
-	int64		requests;
-	int64		retries;
-	int64		records;
-} CtScanStats;
-
-typedef struct CtS3Scan CtS3Scan;
-typedef struct CtShared CtShared;
-
-extern CtS3Scan *ctfdw_s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);
-extern bool ctfdw_s3_next(CtS3Scan *scan, const char **rec, size_t *len,
-						  const char **log_file, int64 *recno);
-extern void ctfdw_s3_rescan(CtS3Scan *scan);
-extern void ctfdw_s3_end(CtS3Scan *scan);
-extern CtScanStats *ctfdw_s3_stats(CtS3Scan *scan);
-extern void ctfdw_describe_prefixes(CtFdwOptions *opts, CtWindow *w, List **lines);
-extern Size ctfdw_shared_size(void);
-extern void ctfdw_shared_init(CtShared *sh);
-extern void ctfdw_s3_set_shared(CtS3Scan *scan, CtShared *sh);
-extern void ctfdw_shared_set_credentials(CtShared *sh, CtFdwOptions *opts);
-
-extern void ctfdw_fail_request(void *req, const char *what);
-extern int64 ctfdw_backoff_ms(int attempt, int64 base, int64 cap);
+/* in source.c */
+extern void *ctfdw_alloc_owned(MemoryContext cxt, Size size, void (*cleanup) (void *obj));
 
 /* in credentials.c */
 extern void ctfdw_credentials(CtFdwOptions *o, CtCredentials *out, bool expired, MemoryContext cxt);
 extern bool ctfdw_credentials_expired(CtFdwOptions *o, const char *aws_code);
-
-/* in lookup.c */
-typedef struct CtLookupScan CtLookupScan;
-typedef struct CtLookupStats
-{
-	int64		calls;
-	int64		pages;
-	int64		throttled;
-	int64		retries;
-	int64		events;
-} CtLookupStats;
-
-extern CtLookupScan *ctfdw_lookup_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);
-extern bool ctfdw_lookup_next(CtLookupScan *scan, const char **rec, size_t *len,
-							  void **resources);
-extern void ctfdw_lookup_rescan(CtLookupScan *scan);
-extern void ctfdw_lookup_end(CtLookupScan *scan);
-extern CtLookupStats *ctfdw_lookup_stats(CtLookupScan *scan);
-extern void ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines,
-								  List **endpoints);
 
 #endif							/* CLOUDTRAIL_FDW_H */

@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 
 #include "cloudtrail_fdw.h"
+#include "session.h"
 #include "ct_config.h"
 #include "ct_http.h"
 #include "ct_sts.h"
@@ -115,65 +116,6 @@ cache_store(CachedCredentials *c, CtCredentials *fresh, long long expiration)
 	c->expiration = expiration;
 }
 
-/*
- * One request, waited for (interruptibly).  Returns the HTTP status (0 if
- * the transfer failed, with the reason in curl_err); the body is palloc'd.
- */
-static long
-http_call(CtFdwOptions *o, const char *method, const char *url, const char *const *headers,
-		  int nheaders, const char *post, long connect_ms, char **body, char *curl_err)
-{
-	CtHttpConfig cfg = {0};
-	CtHttp	   *volatile http = NULL;
-	CtHttpReq  *volatile req = NULL;
-	long		status = 0;
-
-	*body = NULL;
-	PG_TRY();
-	{
-		cfg.connect_timeout_ms = connect_ms;
-		cfg.stall_timeout_s = 5;
-		cfg.verify_tls = o->verify_tls;
-		cfg.ca_file = o->ca_file;
-		http = ct_http_create(&cfg);
-		req = http ? ct_http_request(url) : NULL;
-		if (!req)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		req->method = method;
-		for (int i = 0; i < nheaders; i++)
-			ct_http_add_header(req, headers[i]);
-		if (post)
-		{
-			req->post_body = ct_strdup(post);
-			req->post_len = strlen(post);
-		}
-		if (!ct_http_start(http, req))
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
-		while (!req->done)
-		{
-			if (ct_http_poll(http, 100) < 0)
-				CHECK_FOR_INTERRUPTS();
-			(void) ct_http_next_done(http);
-		}
-		if (req->refused)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					 errmsg("could not get AWS credentials"),
-					 errdetail_internal("%s", req->curl_error)));
-		status = req->curl_code ? 0 : req->status;
-		snprintf(curl_err, 256, "%s", req->curl_code ? req->curl_error : "");
-		*body = pnstrdup(req->body.data ? req->body.data : "", req->body.len);
-	}
-	PG_FINALLY();
-	{
-		if (req)
-			ct_http_free(req);
-		ct_http_destroy(http);
-	}
-	PG_END_TRY();
-	return status;
-}
-
 static char *
 slurp(const char *path)
 {
@@ -238,7 +180,7 @@ web_identity(CtFdwOptions *o, const char *token_file, const char *role_arn,
 	post = pstrdup(form);
 	explicit_bzero(form, strlen(form));
 	free(form);
-	status = http_call(o, NULL, sts_url(o), h, 1, post, o->connect_timeout_ms, &body, cerr);
+	status = ctfdw_http_once(o, NULL, sts_url(o), h, 1, post, o->connect_timeout_ms, &body, cerr);
 	if (status == 200 && ct_sts_parse(body, strlen(body), out, exp, err, sizeof(err)))
 		return;
 	ereport(ERROR,
@@ -267,7 +209,7 @@ from_container(CtFdwOptions *o, CtCredentials *out, long long *exp)
 		(getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN") ? pstrdup(getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")) : NULL);
 	if (auth)
 		h[0] = psprintf("Authorization: %s", auth);
-	status = http_call(o, NULL, rel ? psprintf("http://169.254.170.2%s", rel) : pstrdup(full),
+	status = ctfdw_http_once(o, NULL, rel ? psprintf("http://169.254.170.2%s", rel) : pstrdup(full),
 					   h, auth ? 1 : 0, NULL, 2000, &body, cerr);
 	if (status == 200 && ct_parse_json_credentials(body, strlen(body), out, exp, err, sizeof(err)))
 		return true;
@@ -296,15 +238,15 @@ from_instance_metadata(CtFdwOptions *o, CtCredentials *out, long long *exp)
 
 	if (v && pg_strcasecmp(v, "true") == 0)
 		return false;
-	if (http_call(o, "PUT", psprintf("%s%slatest/api/token", base, slash), ttl, 1, NULL,
+	if (ctfdw_http_once(o, "PUT", psprintf("%s%slatest/api/token", base, slash), ttl, 1, NULL,
 				  1000, &token, cerr) != 200)
 		return false;
 	h[0] = psprintf("X-aws-ec2-metadata-token: %s", token);
-	if (http_call(o, NULL, psprintf("%s%slatest/meta-data/iam/security-credentials/", base, slash),
+	if (ctfdw_http_once(o, NULL, psprintf("%s%slatest/meta-data/iam/security-credentials/", base, slash),
 				  h, 1, NULL, 1000, &role, cerr) != 200 || !role[0])
 		return false;
 	role[strcspn(role, "\r\n")] = '\0';
-	return http_call(o, NULL, psprintf("%s%slatest/meta-data/iam/security-credentials/%s", base, slash, role),
+	return ctfdw_http_once(o, NULL, psprintf("%s%slatest/meta-data/iam/security-credentials/%s", base, slash, role),
 					 h, 1, NULL, 1000, &body, cerr) == 200 &&
 		ct_parse_json_credentials(body, strlen(body), out, exp, err, sizeof(err));
 }
@@ -518,7 +460,7 @@ assume_role(CtFdwOptions *o, const AssumeSpec *r, const CtCredentials *basep, Ct
 			headers[i] = pstrdup(prep.headers[i]);
 		ct_prepared_free(&prep);
 		free(body);
-		status = http_call(o, NULL, purl, headers, nheaders, pbody, o->connect_timeout_ms, &reply, cerr);
+		status = ctfdw_http_once(o, NULL, purl, headers, nheaders, pbody, o->connect_timeout_ms, &reply, cerr);
 		if (status == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),

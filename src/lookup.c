@@ -18,6 +18,10 @@
  * EventName and EventSource).  The rest, like every qual, is checked by
  * PostgreSQL on each row.
  *
+ * This file is the source "lookup_events": its streams, its calls (through
+ * the scan's session), its ordering (newest first, as a pathkey) and its
+ * EXPLAIN.
+ *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
@@ -30,15 +34,20 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/paths.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
 #include "ct_cloudtrail.h"
-#include "ct_http.h"
+#include "session.h"
+#include "source.h"
 
 #define LOOKUP_PAGE		50
 #define CALLS_PER_SEC	2
@@ -52,7 +61,7 @@
  */
 typedef struct RegionLimiter
 {
-	char		key[160];		/* access key id '/' region */
+	char	   *key;			/* access key id '/' region */
 	int64		calls[CALLS_PER_SEC];	/* ms of the last calls, oldest first */
 } RegionLimiter;
 
@@ -69,27 +78,32 @@ typedef struct LkStream
 	bool		started;
 	bool		exhausted;		/* no page after the current one */
 	CtLookupPage page;			/* malloc'd by the AWS layer */
-	CtEndpoint	ep;				/* the region's CloudTrail endpoint */
 	int			pos;			/* next event of page */
 	CtHttpReq  *req;
-	int64		retry_at;
-	int			attempts;
+	CtTry		try;
 	int			limiter;		/* index into limiters */
 } LkStream;
 
-struct CtLookupScan
+typedef struct CtLookupStats
+{
+	int64		calls;
+	int64		pages;
+	int64		events;
+} CtLookupStats;
+
+typedef struct CtLookupScan
 {
 	MemoryContext cxt;
 	CtFdwOptions *opts;
 	CtWindow   *w;
-	CtCredentials cred;
-	CtHttp	   *http;
+	CtSession  *session;		/* made at the first fetch; kept by rescans */
 	List	   *streams;
 	HTAB	   *seen;			/* event IDs, when streams may overlap */
-	int64		waited_ms;		/* spent waiting on throttling */
+	CtRetryPolicy policy;		/* its waited_ms: spent on throttling */
 	CtLookupStats stats;
+	int64		recno;			/* events returned since the last rescan */
 	bool		started;
-};
+} CtLookupScan;
 
 /* ---------------------------------------------------------------- plan */
 
@@ -166,8 +180,8 @@ call_times(CtWindow *w, bool *has_start, long long *start, bool *has_end, long l
 }
 
 /* What EXPLAIN shows: the parameters each region's calls will carry. */
-void
-ctfdw_lookup_describe(CtFdwOptions *opts, CtWindow *w, List **lines, List **endpoints)
+static void
+describe_calls(CtFdwOptions *opts, CtWindow *w, List **lines, List **endpoints)
 {
 	int			a = chosen_attr(opts, w);
 	ListCell   *lc;
@@ -222,42 +236,34 @@ lookup_cleanup(void *arg)
 	{
 		LkStream   *st = lfirst(lc);
 
-		if (st->req)
-			ct_http_free(st->req);
+		ct_http_free(st->req);
 		st->req = NULL;
 		ct_lookup_free(&st->page);
 		free(st->next_token);
 		st->next_token = NULL;
-		ct_free_endpoint(&st->ep);
 	}
-	if (s->http)
-		ct_http_destroy(s->http);
-	s->http = NULL;
 }
 
-CtLookupScan *
-ctfdw_lookup_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
+static void *
+lookup_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 {
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	CtLookupScan *s = palloc0(sizeof(CtLookupScan));
-	MemoryContextCallback *cb = palloc0(sizeof(MemoryContextCallback));
+	CtLookupScan *s = ctfdw_alloc_owned(cxt, sizeof(CtLookupScan), lookup_cleanup);
 
 	s->cxt = cxt;
 	s->opts = opts;
 	s->w = w;
-	cb->func = lookup_cleanup;
-	cb->arg = s;
-	MemoryContextRegisterResetCallback(cxt, cb);
-	MemoryContextSwitchTo(old);
+	s->policy = (CtRetryPolicy)
+	{
+		THROTTLE_BASE_MS, THROTTLE_CAP_MS, INT_MAX, opts->lookup_max_wait / 1000, 0
+	};
 	return s;
 }
 
 static int
 limiter_for(CtLookupScan *s, const char *region)
 {
-	char		key[160];
+	char	   *key = psprintf("%s/%s", ctfdw_session_credentials(s->session)->access_key_id, region);
 
-	snprintf(key, sizeof(key), "%s/%s", s->cred.access_key_id, region);
 	for (int i = 0; i < nlimiters; i++)
 		if (strcmp(limiters[i].key, key) == 0)
 			return i;
@@ -269,22 +275,21 @@ limiter_for(CtLookupScan *s, const char *region)
 			MemoryContextAlloc(TopMemoryContext, sizeof(RegionLimiter) * max_limiters);
 	}
 	memset(&limiters[nlimiters], 0, sizeof(RegionLimiter));
-	snprintf(limiters[nlimiters].key, sizeof(limiters[0].key), "%s", key);
+	limiters[nlimiters].key = MemoryContextStrdup(TopMemoryContext, key);
 	return nlimiters++;
 }
 
+/* One stream per region called and per value of the attribute sent. */
 static void
-start(CtLookupScan *s)
+open_streams(CtLookupScan *s)
 {
 	MemoryContext old = MemoryContextSwitchTo(s->cxt);
-	CtHttpConfig cfg;
-	char		err[256];
-	List	   *regions = lookup_regions(s->opts, s->w);
 	int			a = chosen_attr(s->opts, s->w);
 	ListCell   *lr;
 
-	ctfdw_credentials(s->opts, &s->cred, false, s->cxt);
-	foreach(lr, regions)
+	if (!s->session)
+		s->session = ctfdw_session_open(s->opts, 8, NULL, s->cxt);
+	foreach(lr, lookup_regions(s->opts, s->w))
 	{
 		List	   *values = a >= 0 ? s->w->attr_values[a] : list_make1(NULL);
 		ListCell   *lv;
@@ -292,23 +297,17 @@ start(CtLookupScan *s)
 		foreach(lv, values)
 		{
 			LkStream   *st = palloc0(sizeof(LkStream));
-			char	   *url;
 
 			st->region = lfirst(lr);
 			st->attr_key = a >= 0 ? ctfdw_attr_keys[a] : NULL;
 			st->attr_value = lfirst(lv);
 			st->limiter = limiter_for(s, st->region);
 			s->streams = lappend(s->streams, st);	/* owned by the scan from here on */
-			url = ctfdw_endpoint(s->opts, CT_SERVICE_CLOUDTRAIL, st->region);
-			if (!ct_parse_endpoint(url, &st->ep, err, sizeof(err)))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-						 errmsg("invalid CloudTrail endpoint \"%s\": %s", url, err)));
 		}
 	}
 	/* resource values may match the same event twice: drop repeats */
 	if (a >= 0 && list_length(s->w->attr_values[a]) > 1 &&
-		(strcmp(ctfdw_attr_keys[a], "ResourceName") == 0 || strcmp(ctfdw_attr_keys[a], "ResourceType") == 0))
+		(a == CT_ATTR_RESOURCE_NAME || a == CT_ATTR_RESOURCE_TYPE))
 	{
 		HASHCTL		ctl;
 
@@ -318,26 +317,11 @@ start(CtLookupScan *s)
 		s->seen = hash_create("cloudtrail_fdw seen events", 1024, &ctl,
 							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.connect_timeout_ms = s->opts->connect_timeout_ms;
-	cfg.stall_timeout_s = s->opts->request_timeout_s;
-	cfg.verify_tls = s->opts->verify_tls;
-	cfg.ca_file = s->opts->ca_file;
-	cfg.max_host_connections = 8;
-	s->http = ct_http_create(&cfg);
-	if (!s->http)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not initialize libcurl")));
 	s->started = true;
 	MemoryContextSwitchTo(old);
 }
 
 /* ---------------------------------------------------------------- calls */
-
-static int64
-now_ms(void)
-{
-	return GetCurrentTimestamp() / 1000;
-}
 
 /* When may the next call in this region go out? */
 static int64
@@ -359,7 +343,6 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 {
 	CtLookupParams p;
 	char	   *body;
-	CtPrepared	prep;
 
 	memset(&p, 0, sizeof(p));
 	p.attr_key = st->attr_key;
@@ -368,30 +351,12 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 	p.insight = s->opts->insight;
 	p.next_token = st->next_token;
 	p.max_results = LOOKUP_PAGE;
-	body = ct_lookup_body(&p);
-	if (!body)
+	if ((body = ct_lookup_body(&p)) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	if (!ct_json_api_prepare(&prep, &st->ep, CT_LOOKUP_TARGET, body, st->region, &s->cred,
-							 (long long) time(NULL)))
-	{
-		free(body);
-		ct_prepared_free(&prep);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	}
-	st->req = ct_http_request(prep.url.data);
-	for (int i = 0; st->req && i < prep.nheaders; i++)
-		ct_http_add_header(st->req, prep.headers[i]);
-	ct_prepared_free(&prep);
-	if (!st->req)
-	{
-		free(body);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	}
-	st->req->post_body = body;
-	st->req->post_len = strlen(body);
+	st->req = ctfdw_session_json(s->session, CT_SERVICE_CLOUDTRAIL, st->region,
+								 CT_LOOKUP_TARGET, body);
 	st->req->arg = st;
-	if (!ct_http_start(s->http, st->req))
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
+	ctfdw_session_start(s->session, st->req);
 	limiter_take(&limiters[st->limiter], now);
 	st->started = true;
 	s->stats.calls++;
@@ -400,67 +365,44 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 static void
 call_done(CtLookupScan *s, LkStream *st, CtHttpReq *req)
 {
-	CtAwsError e;
+	CtWhat		what = {CT_OP_LOOKUP, NULL, st->region};
+	CtLookupPage page;
+	char		err[256];
 
 	st->req = NULL;
-	if (req->curl_code == 0 && req->status == 200)
+	if (req->status == 400)
 	{
-		CtLookupPage page;
-		char		err[256];
+		CtAwsError e;
 
-		if (!ct_lookup_parse(req->body.data, req->body.len, &page, err, sizeof(err)))
+		ct_parse_aws_error(req->body.data, req->body.len, &e);
+		if (strcmp(e.code, "InvalidNextTokenException") == 0)
 		{
 			ct_http_free(req);
 			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-					 errmsg("could not read a LookupEvents reply from region %s: %s", st->region, err)));
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("LookupEvents rejected its own paging token in region %s", st->region),
+					 errdetail("AWS error %s: %s", e.code, e.message),
+					 errhint("Run the query again; the token may have expired.")));
 		}
-		ct_http_free(req);
-		ct_lookup_free(&st->page);
-		st->page = page;
-		st->pos = 0;
-		free(st->next_token);
-		st->next_token = page.next_token ? ct_strdup(page.next_token) : NULL;
-		st->exhausted = st->next_token == NULL;
-		st->attempts = 0;
-		s->stats.pages++;
-		return;
 	}
-	ct_parse_aws_error(req->body.data, req->body.len, &e);
-	if (ctfdw_credentials_expired(s->opts, e.code) && st->attempts++ < s->opts->max_retries)
-	{
-		ct_http_free(req);
-		ctfdw_credentials(s->opts, &s->cred, true, s->cxt);
-		return;					/* called again with fresh credentials */
-	}
-	if (strcmp(e.code, "InvalidNextTokenException") == 0)
+	if (ctfdw_session_judge(s->session, req, &st->try, &s->policy, &what) != CT_REPLY_DONE)
+		return;					/* called again, now or at st->try.retry_at */
+	if (!ct_lookup_parse(req->body.data, req->body.len, &page, err, sizeof(err)))
 	{
 		ct_http_free(req);
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("LookupEvents rejected its own paging token in region %s", st->region),
-				 errdetail("AWS error %s: %s", e.code, e.message),
-				 errhint("Run the query again; the token may have expired.")));
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not read a LookupEvents reply from region %s", st->region),
+				 errdetail_internal("%s", err)));
 	}
-	if (ct_http_retryable(req, e.code))
-	{
-		int64		wait = ctfdw_backoff_ms(st->attempts++, THROTTLE_BASE_MS, THROTTLE_CAP_MS);
-
-		if (strcmp(e.code, "ThrottlingException") == 0)
-			s->stats.throttled++;
-		else
-			s->stats.retries++;
-		if ((s->waited_ms + wait) * 1000 <= s->opts->lookup_max_wait)
-		{
-			s->waited_ms += wait;
-			st->retry_at = now_ms() + wait;
-			ct_http_free(req);
-			return;
-		}
-		ctfdw_fail_request(req, psprintf("look up events in region %s: gave up after waiting %.1f s on throttling and errors (lookup_max_wait)",
-										 st->region, s->waited_ms / 1000.0));
-	}
-	ctfdw_fail_request(req, psprintf("look up events in region %s", st->region));
+	ct_http_free(req);
+	ct_lookup_free(&st->page);
+	st->page = page;
+	st->pos = 0;
+	free(st->next_token);
+	st->next_token = page.next_token ? ct_strdup(page.next_token) : NULL;
+	st->exhausted = st->next_token == NULL;
+	s->stats.pages++;
 }
 
 /* Does this stream need a page before the merge can go on? */
@@ -472,13 +414,13 @@ needs_page(LkStream *st)
 
 /* Fetch pages until every stream has a next event or has ended. */
 static void
-fill(CtLookupScan *s)
+fetch_pages(CtLookupScan *s)
 {
 	for (;;)
 	{
 		ListCell   *lc;
 		bool		waiting = false;
-		int64		now = now_ms();
+		int64		now = ctfdw_now_ms();
 		int64		wake = now + 100;
 		CtHttpReq  *req;
 
@@ -493,7 +435,7 @@ fill(CtLookupScan *s)
 			waiting = true;
 			if (st->req)
 				continue;
-			ready = Max(st->retry_at, limiter_ready(&limiters[st->limiter]));
+			ready = Max(st->try.retry_at, limiter_ready(&limiters[st->limiter]));
 			if (ready <= now)
 				send_call(s, st, now);
 			else
@@ -501,76 +443,159 @@ fill(CtLookupScan *s)
 		}
 		if (!waiting)
 			return;
-		if (ct_http_poll(s->http, (int) Max(0, Min(100, wake - now))) < 0)
-			CHECK_FOR_INTERRUPTS();
-		while ((req = ct_http_next_done(s->http)) != NULL)
+		ctfdw_session_wait(s->session, (int) Max(0, Min(100, wake - now)));
+		while ((req = ctfdw_session_next_done(s->session)) != NULL)
 			call_done(s, (LkStream *) req->arg, req);
 	}
 }
 
-bool
-ctfdw_lookup_next(CtLookupScan *s, const char **rec, size_t *len, void **resources)
+/* The newest event of the streams, or NULL when all have ended. */
+static CtLookupEvent *
+newest_event(CtLookupScan *s)
 {
+	LkStream   *best = NULL;
+	ListCell   *lc;
+
+	foreach(lc, s->streams)
+	{
+		LkStream   *st = lfirst(lc);
+
+		if (st->pos < st->page.nevents &&
+			(!best || st->page.events[st->pos].event_time >
+			 best->page.events[best->pos].event_time))
+			best = st;
+	}
+	return best ? &best->page.events[best->pos++] : NULL;
+}
+
+static bool
+lookup_next(void *scan, CtRow *row)
+{
+	CtLookupScan *s = scan;
+	CtLookupEvent *ev;
+
 	if (s->w->empty)
 		return false;
 	if (!s->started)
-		start(s);
+		open_streams(s);
 	for (;;)
 	{
-		LkStream   *best = NULL;
-		CtLookupEvent *ev;
-		ListCell   *lc;
-
-		fill(s);
-		foreach(lc, s->streams)
-		{
-			LkStream   *st = lfirst(lc);
-
-			if (st->pos < st->page.nevents &&
-				(!best || st->page.events[st->pos].event_time >
-				 best->page.events[best->pos].event_time))
-				best = st;
-		}
-		if (!best)
+		fetch_pages(s);
+		if ((ev = newest_event(s)) == NULL)
 			return false;
-		ev = &best->page.events[best->pos++];
-		if (s->seen && ev->event_id)
+		if (s->seen && ev->event_id && strlen(ev->event_id) < 64)
 		{
 			bool		found;
 
-			if (strlen(ev->event_id) < 64)
-			{
-				hash_search(s->seen, ev->event_id, HASH_ENTER, &found);
-				if (found)
-					continue;
-			}
+			hash_search(s->seen, ev->event_id, HASH_ENTER, &found);
+			if (found)
+				continue;
 		}
-		*rec = ev->cloudtrail_event;
-		*len = ev->cloudtrail_event_len;
-		*resources = ev->resources;
+		row->rec = ev->cloudtrail_event;
+		row->len = ev->cloudtrail_event_len;
+		row->api_resources = ev->resources;
+		row->log_file = NULL;
+		row->recno = ++s->recno;
 		s->stats.events++;
 		return true;
 	}
 }
 
-CtLookupStats *
-ctfdw_lookup_stats(CtLookupScan *s)
+static void
+lookup_rescan(void *scan)
 {
-	return &s->stats;
-}
+	CtLookupScan *s = scan;
 
-void
-ctfdw_lookup_rescan(CtLookupScan *s)
-{
 	lookup_cleanup(s);
 	s->streams = NIL;
 	s->started = false;
 	s->seen = NULL;
-	s->waited_ms = 0;
+	s->recno = 0;
+	s->policy.waited_ms = 0;
 }
 
-void
-ctfdw_lookup_end(CtLookupScan *s)
+static void
+lookup_end(void *scan)
 {
-	lookup_cleanup(s);
+	lookup_cleanup(scan);
 }
+
+/* ---------------------------------------------------------------- planning */
+
+/*
+ * Event-history scans come out newest first, as LookupEvents returns them:
+ * say so, and ORDER BY event_time DESC LIMIT n needs no sort and stops
+ * after n rows.
+ */
+static List *
+lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+
+		if (col->kind == CT_COL_PATH && col->npath == 1 && strcmp(col->path[0], "eventTime") == 0 &&
+			col->typid == TIMESTAMPTZOID)
+		{
+			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
+			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
+
+			return build_expression_pathkey(root, (Expr *) var, NULL, tc->gt_opr,
+											baserel->relids, true);
+		}
+	}
+	return NIL;
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+static void
+lookup_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *scan,
+			   ExplainState *es)
+{
+	ExplainPropertyText("CloudTrail Source",
+						o->insight ? "LookupEvents (Insights events)" : "LookupEvents", es);
+	if (!known)
+		ExplainPropertyText("Calls", "computed at run time", es);
+	else if (w->empty)
+		ExplainPropertyText("Calls", psprintf("none (the WHERE clause matches nothing)%s",
+											  runtime ? " (computed at run time)" : ""), es);
+	else
+	{
+		List	   *lines = NIL,
+				   *endpoints = NIL;
+
+		describe_calls(o, w, &lines, &endpoints);
+		if (runtime)
+			lines = lappend(lines, "(computed at run time)");
+		ExplainPropertyList("Calls", lines, es);
+		if (es->verbose && o->endpoint == NULL)
+			ExplainPropertyList("Endpoints", endpoints, es);
+	}
+	if (es->analyze && scan)
+	{
+		CtLookupScan *s = scan;
+		CtSessionStats *ss = s->session ? ctfdw_session_stats(s->session) : NULL;
+
+		ExplainPropertyInteger("LookupEvents Calls", NULL, s->stats.calls, es);
+		ExplainPropertyInteger("Pages", NULL, s->stats.pages, es);
+		ExplainPropertyInteger("Throttled", NULL, ss ? ss->throttled : 0, es);
+		ExplainPropertyInteger("Retries", NULL, ss ? ss->retries : 0, es);
+		ExplainPropertyInteger("Events", NULL, s->stats.events, es);
+	}
+}
+
+const CtSourceRoutine ctfdw_lookup_events_source = {
+	.name = "lookup_events",
+	.description = "source 'lookup_events'",
+	.kind = CT_TABLE_HISTORY,
+	.network = true,
+	.pathkeys = lookup_pathkeys,
+	.begin = lookup_begin,
+	.next = lookup_next,
+	.rescan = lookup_rescan,
+	.end = lookup_end,
+	.explain = lookup_explain,
+};

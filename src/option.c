@@ -35,6 +35,7 @@
 #include "utils/varlena.h"
 
 #include "cloudtrail_fdw.h"
+#include "source.h"
 
 typedef enum OptKind
 {
@@ -52,7 +53,8 @@ typedef enum OptKind
 	OPT_PATH,
 	OPT_ROLE,
 	OPT_SESSION,
-	OPT_SIZE
+	OPT_SIZE,
+	OPT_SOURCE
 } OptKind;
 
 #define OPT_SUPERUSER	0x01	/* only a superuser may set it */
@@ -67,6 +69,9 @@ typedef struct CtOption
 	const char *choices;		/* OPT_ENUM: "a|b|c" */
 	int			min;			/* OPT_INT */
 	int			max;
+	const char *applies;		/* table options: the sources or kinds of
+								 * table it is for ("trail", "history", or
+								 * source names); NULL: every table */
 } CtOption;
 
 static const CtOption ct_options[] = {
@@ -98,20 +103,22 @@ static const CtOption ct_options[] = {
 	{"duration", UserMappingRelationId, OPT_INT, 0, NULL, 900, 43200},
 
 	/* foreign table */
-	{"source", ForeignTableRelationId, OPT_ENUM, 0, "s3|lookup_events"},
-	{"bucket", ForeignTableRelationId, OPT_BUCKET},
-	{"directory", ForeignTableRelationId, OPT_STRING, OPT_SUPERUSER},
-	{"prefix", ForeignTableRelationId, OPT_STRING},
-	{"organization_id", ForeignTableRelationId, OPT_ORG},
-	{"account_ids", ForeignTableRelationId, OPT_ACCOUNTS},
-	{"regions", ForeignTableRelationId, OPT_REGIONS},
-	{"event_files", ForeignTableRelationId, OPT_ENUM, 0, "log|insight"},
-	{"max_delivery_delay", ForeignTableRelationId, OPT_INTERVAL},
-	{"max_concurrency", ForeignTableRelationId, OPT_INT, 0, NULL, 1, 256},
-	{"on_error", ForeignTableRelationId, OPT_ENUM, 0, "error|skip"},
-	{"event_category", ForeignTableRelationId, OPT_ENUM, 0, "management|insight"},
-	{"lookup_max_wait", ForeignTableRelationId, OPT_INTERVAL},
-	{"max_object_size", ForeignTableRelationId, OPT_SIZE},
+#define TABLE(name, kind, applies) {name, ForeignTableRelationId, kind, 0, NULL, 0, 0, applies}
+	TABLE("source", OPT_SOURCE, NULL),
+	TABLE("bucket", OPT_BUCKET, "s3"),
+	{"directory", ForeignTableRelationId, OPT_STRING, OPT_SUPERUSER, NULL, 0, 0, "directory"},
+	TABLE("prefix", OPT_STRING, "trail"),
+	TABLE("organization_id", OPT_ORG, "trail"),
+	TABLE("account_ids", OPT_ACCOUNTS, "trail"),
+	TABLE("regions", OPT_REGIONS, NULL),
+	{"event_files", ForeignTableRelationId, OPT_ENUM, 0, "log|insight", 0, 0, "trail"},
+	TABLE("max_delivery_delay", OPT_INTERVAL, "trail"),
+	{"max_concurrency", ForeignTableRelationId, OPT_INT, 0, NULL, 1, 256, "trail"},
+	{"on_error", ForeignTableRelationId, OPT_ENUM, 0, "error|skip", 0, 0, "trail"},
+	{"event_category", ForeignTableRelationId, OPT_ENUM, 0, "management|insight", 0, 0, "history"},
+	TABLE("lookup_max_wait", OPT_INTERVAL, "history"),
+	TABLE("max_object_size", OPT_SIZE, "trail"),
+#undef TABLE
 
 	/* column */
 	{"path", AttributeRelationId, OPT_PATH},
@@ -338,6 +345,34 @@ check_no_control(const CtOption *o, const char *v)
 					 errhint("Option values go into HTTP requests, where such characters are not allowed.")));
 }
 
+/* v must be one of choices, "a|b|c" */
+static void
+check_choice(const char *name, const char *choices, const char *v)
+{
+	char	   *c = pstrdup(choices);
+	char	   *save;
+	StringInfoData s;
+
+	for (char *t = strtok_r(c, "|", &save); t; t = strtok_r(NULL, "|", &save))
+		if (strcmp(t, v) == 0)
+			return;
+	initStringInfo(&s);
+	for (const char *p = choices; *p; p++)
+	{
+		if (p == choices)
+			appendStringInfoChar(&s, '\'');
+		if (*p == '|')
+			appendStringInfoString(&s, "', '");
+		else
+			appendStringInfoChar(&s, *p);
+	}
+	appendStringInfoChar(&s, '\'');
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", name, v),
+			 errhint("Valid values are %s.", s.data)));
+}
+
 static void
 check_value(const CtOption *o, DefElem *def)
 {
@@ -384,33 +419,17 @@ check_value(const CtOption *o, DefElem *def)
 			(void) interval_usecs(o->name, v);
 			break;
 		case OPT_ENUM:
+			check_choice(o->name, o->choices, v);
+			break;
+		case OPT_SOURCE:
 			{
-				char	   *c = pstrdup(o->choices);
-				char	   *save;
-				bool		ok = false;
+				StringInfoData names;
 
-				for (char *t = strtok_r(c, "|", &save); t; t = strtok_r(NULL, "|", &save))
-					ok |= strcmp(t, v) == 0;
-				if (!ok)
-				{
-					StringInfoData s;
-
-					initStringInfo(&s);
-					for (const char *p = o->choices; *p; p++)
-					{
-						if (p == o->choices)
-							appendStringInfoChar(&s, '\'');
-						if (*p == '|')
-							appendStringInfoString(&s, "', '");
-						else
-							appendStringInfoChar(&s, *p);
-					}
-					appendStringInfoChar(&s, '\'');
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-							 errmsg("invalid value for option \"%s\": \"%s\"", o->name, v),
-							 errhint("Valid values are %s.", s.data)));
-				}
+				initStringInfo(&names);
+				for (int i = 0; ctfdw_sources[i]; i++)
+					if (ctfdw_sources[i]->name)
+						appendStringInfo(&names, "%s%s", names.len ? "|" : "", ctfdw_sources[i]->name);
+				check_choice(o->name, names.data, v);
 				break;
 			}
 		case OPT_BUCKET:
@@ -471,6 +490,91 @@ check_value(const CtOption *o, DefElem *def)
 
 static bool list_member_str_opt(List *options, const char *name);
 
+/* Is table option o one for tables of source src? */
+static bool
+option_applies(const CtOption *o, const CtSourceRoutine *src)
+{
+	char	   *list,
+			   *save;
+
+	if (o->applies == NULL)
+		return true;
+	list = pstrdup(o->applies);
+	for (char *t = strtok_r(list, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if ((strcmp(t, "trail") == 0 && src->kind == CT_TABLE_TRAIL) ||
+			(strcmp(t, "history") == 0 && src->kind == CT_TABLE_HISTORY) ||
+			(src->name && strcmp(t, src->name) == 0) ||
+			(src->selected_by && strcmp(t, src->selected_by) == 0))
+			return true;
+	return false;
+}
+
+static const CtOption *
+table_option(const char *name)
+{
+	for (const CtOption *o = ct_options; o->name; o++)
+		if (o->context == ForeignTableRelationId && strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* Is name a table option for source src?  (unknown: what the caller says) */
+bool
+ctfdw_table_option_applies(const char *name, const CtSourceRoutine *src, bool unknown)
+{
+	const CtOption *o = table_option(name);
+
+	return o ? option_applies(o, src) : unknown;
+}
+
+/* The tables an option is for, in words. */
+static const char *
+applies_text(const char *applies)
+{
+	if (strcmp(applies, "trail") == 0)
+		return "trail tables";
+	if (strcmp(applies, "history") == 0)
+		return "event-history tables (source 'lookup_events')";
+	for (int i = 0; ctfdw_sources[i]; i++)
+		if (ctfdw_sources[i]->selected_by && strcmp(ctfdw_sources[i]->selected_by, applies) == 0)
+			return psprintf("tables with option \"%s\"", applies);
+	return psprintf("tables of source '%s'", applies);
+}
+
+/* A foreign table's options: one source, and only options that are for it. */
+static void
+check_table_options(List *options, const char *source)
+{
+	const CtSourceRoutine *src = ctfdw_source_for(options);
+	ListCell   *lc;
+
+	if (list_member_str_opt(options, "bucket") && list_member_str_opt(options, "directory"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("options \"bucket\" and \"directory\" cannot be used together")));
+	if (source && src->selected_by && (!src->name || strcmp(src->name, source) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" does not apply to source '%s'", src->selected_by, source),
+				 errhint("A table with option \"%s\" reads a local copy of a trail; leave out option \"source\".",
+						 src->selected_by)));
+	if (src == &ctfdw_s3_source && !list_member_str_opt(options, "bucket"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("a cloudtrail_fdw foreign table needs option \"bucket\", option \"directory\", or source 'lookup_events'")));
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const CtOption *o = table_option(def->defname);
+
+		if (o && !option_applies(o, src))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" does not apply to %s", def->defname, src->description),
+					 errhint("Option \"%s\" is for %s.", def->defname, applies_text(o->applies))));
+	}
+}
+
 PG_FUNCTION_INFO_V1(cloudtrail_fdw_validator);
 
 /*
@@ -484,9 +588,7 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
 	List	   *seen = NIL;
-	bool		has_bucket = false,
-				has_directory = false,
-				has_access = false,
+	bool		has_access = false,
 				has_secret = false,
 				has_token = false;
 	char	   *source = NULL;
@@ -552,11 +654,7 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("only superuser can turn off TLS verification")));
-		if (strcmp(o->name, "bucket") == 0)
-			has_bucket = true;
-		else if (strcmp(o->name, "directory") == 0)
-			has_directory = true;
-		else if (strcmp(o->name, "source") == 0)
+		if (strcmp(o->name, "source") == 0)
 			source = defGetString(def);
 		else if (strcmp(o->name, "access_key_id") == 0)
 			has_access = true;
@@ -567,44 +665,7 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 	}
 
 	if (catalog == ForeignTableRelationId)
-	{
-		bool		lookup = source && strcmp(source, "lookup_events") == 0;
-
-		if (lookup && (has_bucket || has_directory))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("options \"bucket\" and \"directory\" do not apply to source 'lookup_events'")));
-		if (source && strcmp(source, "s3") == 0 && has_directory)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("option \"directory\" does not apply to source 's3'"),
-					 errhint("A table with option \"directory\" reads a local copy of a trail; leave out option \"source\".")));
-		if (!lookup && has_bucket && has_directory)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("options \"bucket\" and \"directory\" cannot be used together")));
-		if (!lookup && !has_bucket && !has_directory)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-					 errmsg("a cloudtrail_fdw foreign table needs option \"bucket\", option \"directory\", or source 'lookup_events'")));
-		foreach(lc, options)
-		{
-			DefElem    *def = (DefElem *) lfirst(lc);
-			static const char *const trail_only[] = {"prefix", "organization_id", "account_ids",
-				"event_files", "max_delivery_delay", "max_concurrency", "on_error", "max_object_size", NULL};
-			static const char *const lookup_only[] = {"event_category", "lookup_max_wait", NULL};
-			const char *const *other = lookup ? trail_only : lookup_only;
-
-			for (int i = 0; other[i]; i++)
-				if (strcmp(def->defname, other[i]) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-							 errmsg("option \"%s\" does not apply to %s", def->defname,
-									lookup ? "source 'lookup_events'" : "a trail table"),
-							 lookup ? errhint("Event-history tables take the options regions, event_category and lookup_max_wait.") :
-							 errhint("Option \"%s\" belongs to tables with source 'lookup_events'.", def->defname)));
-		}
-	}
+		check_table_options(options, source);
 	if (catalog == UserMappingRelationId)
 	{
 		const char *sources[] = {"access_key_id", "credential_source", "profile", "credential_process"};
@@ -665,7 +726,6 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	opts->connect_timeout_ms = 10 * 1000;
 	opts->request_timeout_s = 60;
 	opts->max_retries = 5;
-	opts->source = CT_SOURCE_S3;
 	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
 	opts->max_concurrency = 32;
 	opts->lookup_max_wait = 60 * USECS_PER_SEC;
@@ -675,7 +735,8 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 
 	options = list_concat(options, server->options);
 	options = list_concat(options, table->options);
-	if (with_credentials && !list_member_str_opt(table->options, "directory"))
+	opts->source = ctfdw_source_for(table->options);
+	if (with_credentials && opts->source->network)
 	{
 		UserMapping *um = GetUserMapping(userid, server->serverid);
 
@@ -730,16 +791,10 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 			opts->duration = atoi(defGetString(def));
 		else if (strcmp(n, "sts_endpoint") == 0)
 			opts->sts_endpoint = defGetString(def);
-		else if (strcmp(n, "source") == 0)
-			opts->source = strcmp(defGetString(def), "lookup_events") == 0 ?
-				CT_SOURCE_LOOKUP : CT_SOURCE_S3;
 		else if (strcmp(n, "bucket") == 0)
 			opts->bucket = defGetString(def);
 		else if (strcmp(n, "directory") == 0)
-		{
 			opts->directory = defGetString(def);
-			opts->source = CT_SOURCE_DIRECTORY;
-		}
 		else if (strcmp(n, "prefix") == 0)
 			opts->prefix = defGetString(def);
 		else if (strcmp(n, "organization_id") == 0)

@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 
 #include "cloudtrail_fdw.h"
+#include "source.h"
 
 typedef enum PruneKind
 {
@@ -73,24 +74,24 @@ lookup_attr(CtColumn *col)
 	if (col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES)
 		return -1;
 	if (col->kind == CT_COL_USERNAME)
-		return col->typid == TEXTOID ? 3 : -1;
+		return col->typid == TEXTOID ? CT_ATTR_USERNAME : -1;
 	if (col->kind != CT_COL_PATH)
 		return -1;
 	if (col->npath == 1 && strcmp(col->path[0], "readOnly") == 0)
-		return col->typid == BOOLOID ? 7 : -1;
+		return col->typid == BOOLOID ? CT_ATTR_READ_ONLY : -1;
 	if (col->npath == 1 && strcmp(col->path[0], "eventID") == 0)
-		return col->typid == TEXTOID || col->typid == UUIDOID ? 0 : -1;
+		return col->typid == TEXTOID || col->typid == UUIDOID ? CT_ATTR_EVENT_ID : -1;
 	if (col->typid != TEXTOID)
 		return -1;
 	if (col->npath == 2 && strcmp(col->path[0], "userIdentity") == 0 &&
 		strcmp(col->path[1], "accessKeyId") == 0)
-		return 1;
+		return CT_ATTR_ACCESS_KEY_ID;
 	if (col->npath != 1)
 		return -1;
 	if (strcmp(col->path[0], "eventName") == 0)
-		return 4;
+		return CT_ATTR_EVENT_NAME;
 	if (strcmp(col->path[0], "eventSource") == 0)
-		return 6;
+		return CT_ATTR_EVENT_SOURCE;
 	return -1;
 }
 
@@ -221,8 +222,9 @@ add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
  */
 void
 ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,
-					 bool lookup, List **fdw_exprs, List **prune_private)
+					 CtTableKind kind, List **fdw_exprs, List **prune_private)
 {
+	bool		lookup = kind == CT_TABLE_HISTORY;
 	ListCell   *lc;
 
 	*fdw_exprs = NIL;
@@ -240,8 +242,8 @@ ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *column
 			CtColumn   *col;
 
 			if (is_our_var(v, relid, &attno) && (col = find_column(columns, attno)) &&
-				lookup_attr(col) == 7)
-				add_bound(fdw_exprs, prune_private, PRUNE_ATTR + 7, 0,
+				lookup_attr(col) == CT_ATTR_READ_ONLY)
+				add_bound(fdw_exprs, prune_private, PRUNE_ATTR + CT_ATTR_READ_ONLY, 0,
 						  (Expr *) makeBoolConst(IsA(clause, Var), false));
 			continue;
 		}
@@ -450,6 +452,24 @@ lookup_value_ok(const char *v)
 	return n >= 1 && n <= 2000;
 }
 
+/* Do the pruning quals bound the time from below, from above? */
+void
+ctfdw_prune_time_bounds(List *prune_private, bool *lower, bool *upper)
+{
+	ListCell   *lc;
+
+	*lower = *upper = false;
+	foreach(lc, prune_private)
+	{
+		List	   *p = lfirst(lc);
+
+		if (linitial_int(p) != PRUNE_TIME)
+			continue;
+		*lower |= lsecond_int(p) >= BTEqualStrategyNumber;
+		*upper |= lsecond_int(p) <= BTEqualStrategyNumber;
+	}
+}
+
 /*
  * Evaluate the pruning expressions and work out the window, accounts and
  * regions, within the table's account_ids and regions.  Runs when the
@@ -552,7 +572,7 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 	 * minutes of ours (SigV4 refuses requests otherwise): a later StartTime
 	 * matches nothing, and AWS would refuse it as after its default EndTime.
 	 */
-	if (opts->source == CT_SOURCE_LOOKUP && w->has_lower &&
+	if (opts->source->kind == CT_TABLE_HISTORY && w->has_lower &&
 		w->lower > GetCurrentTransactionStartTimestamp() + 15 * 60 * USECS_PER_SEC)
 		w->empty = true;
 

@@ -39,14 +39,19 @@
 #include "ct_rec.h"
 
 /*
- * The standard columns: name, type (for IMPORT FOREIGN SCHEMA) and the
- * record member they come from ("" for the derived ones).
+ * The standard columns: name, type (for IMPORT FOREIGN SCHEMA), the record
+ * member they come from ("" for the derived ones) and the kinds of table
+ * that have them.
  */
+#define TRAIL_ONLY (1 << CT_TABLE_TRAIL)
+#define HISTORY_ONLY (1 << CT_TABLE_HISTORY)
+
 static const struct
 {
 	const char *name;
 	const char *type;
 	const char *path;
+	int			kinds;			/* 0: every kind of table */
 }			standard[] = {
 	{"event_id", "uuid", "eventID"},
 	{"event_time", "timestamptz", "eventTime"},
@@ -82,21 +87,17 @@ static const struct
 	{"insight_details", "jsonb", "insightDetails"},
 	{"addendum", "jsonb", "addendum"},
 	{"record", "jsonb", ""},
-	{"log_file", "text", ""},	/* trail tables only */
-	{"resource_types", "text[]", ""},	/* event-history tables only */
-	{"resource_names", "text[]", ""},
+	{"log_file", "text", "", TRAIL_ONLY},
+	{"resource_types", "text[]", "", HISTORY_ONLY},
+	{"resource_names", "text[]", "", HISTORY_ONLY},
 	{NULL}
 };
 
 /* Is standard column i one a table of this kind has? */
 static bool
-column_applies(int i, bool lookup)
+column_applies(int i, CtTableKind kind)
 {
-	if (strcmp(standard[i].name, "log_file") == 0)
-		return !lookup;
-	if (strncmp(standard[i].name, "resource_", 9) == 0 && strcmp(standard[i].name, "resources") != 0)
-		return lookup;
-	return true;
+	return standard[i].kinds == 0 || (standard[i].kinds & (1 << kind)) != 0;
 }
 
 /* the column being converted, for error context */
@@ -104,11 +105,11 @@ const CtColumn *ctfdw_current_column;
 
 /* Name and type of the i-th standard column of a table kind, for IMPORT. */
 const char *
-ctfdw_standard_column(int i, bool lookup, const char **type)
+ctfdw_standard_column(int i, CtTableKind kind, const char **type)
 {
 	for (int j = 0; standard[j].name; j++)
 	{
-		if (!column_applies(j, lookup))
+		if (!column_applies(j, kind))
 			continue;
 		if (i-- == 0)
 		{
@@ -168,7 +169,7 @@ set_path(CtColumn *col, const char *path)
  * An attribute with neither a standard name nor a path option is an error.
  */
 List *
-ctfdw_columns(Relation rel, bool lookup)
+ctfdw_columns(Relation rel, CtTableKind kind)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *out = NIL;
@@ -207,12 +208,13 @@ ctfdw_columns(Relation rel, bool lookup)
 			const char *std = ctfdw_standard_path(col->name);
 
 			for (int j = 0; std && standard[j].name; j++)
-				if (strcmp(standard[j].name, col->name) == 0 && !column_applies(j, lookup))
+				if (strcmp(standard[j].name, col->name) == 0 && !column_applies(j, kind))
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 							 errmsg("column \"%s\" of foreign table \"%s\" is only available in %s",
 									col->name, RelationGetRelationName(rel),
-									lookup ? "trail tables" : "event-history tables (source 'lookup_events')")));
+									kind == CT_TABLE_HISTORY ? "trail tables" :
+									"event-history tables (source 'lookup_events')")));
 			if (std == NULL)
 			{
 				const char *near = ctfdw_closest_column(col->name);
