@@ -26,6 +26,7 @@ OBJS = \
 	src/aws/config.o \
 	src/credentials.o \
 	src/aws/cloudtrail.o \
+	src/aws/digest.o \
 	src/lookup.o
 
 EXTENSION = cloudtrail_fdw
@@ -42,9 +43,9 @@ REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
 AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
 	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
-	src/aws/rec.o src/aws/sts.o src/aws/config.o
+	src/aws/rec.o src/aws/sts.o src/aws/config.o src/aws/digest.o
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config \
-	test/unit/test_http
+	test/unit/test_http test/unit/test_digest
 
 EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out \
 	test/fuzz/replay_* test/fuzz/*.fuzzer
@@ -63,7 +64,7 @@ unit: $(UNIT_TESTS)
 # through ordinary builds under AddressSanitizer and UBSan; test/fuzz/run
 # fuzzes with libFuzzer builds (clang).
 AWS_SRCS = $(AWS_OBJS:.o=.c)
-FUZZ_TARGETS = fuzz_records fuzz_replies
+FUZZ_TARGETS = fuzz_records fuzz_replies fuzz_digest
 SANITIZE = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
 

@@ -2,7 +2,8 @@
 """ctemu: a local AWS emulator for cloudtrail_fdw's tests, demo and benchmarks.
 
 One process on 127.0.0.1 speaking the real wire formats of:
-  * CloudTrail JSON 1.1: LookupEvents, ListPublicKeys, DescribeTrails
+  * CloudTrail JSON 1.1: LookupEvents, ListPublicKeys, DescribeTrails, GetTrailStatus
+  * Organizations JSON 1.1: DescribeOrganization (for organization trails)
   * S3 REST: ListObjectsV2, ListObjects (v1), GetBucketLocation, GetObject
     (with Range), HeadObject; virtual-hosted (<bucket>.localhost) and path style
   * STS query protocol: AssumeRole, AssumeRoleWithWebIdentity
@@ -41,6 +42,7 @@ import awssig  # noqa: E402
 import testkey  # noqa: E402
 
 CT_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+ORG_PREFIX = "AWSOrganizationsV20161128."
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType",
@@ -148,6 +150,8 @@ class State:
         self.lookup_cache = {}
         path = os.path.join(self.data, "trail.json")
         self.trail = json.load(open(path)) if os.path.exists(path) else None
+        path = os.path.join(self.data, "public-keys.json")
+        self.public_keys = json.load(open(path)) if os.path.exists(path) else None
 
     def lookup_events(self, account, region, insight):
         k = (account, region, insight)
@@ -304,7 +308,7 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target") or ""
         if target:
             self.info["op"] = target.rsplit(".", 1)[-1]
-            return "cloudtrail"
+            return "organizations" if target.startswith(ORG_PREFIX) else "cloudtrail"
         if self.method == "POST" and b"Action=" in self.body:
             self.form = dict(urllib.parse.parse_qsl(self.body.decode(), keep_blank_values=True))
             self.info["op"] = self.form.get("Action")
@@ -680,17 +684,17 @@ class Handler(BaseHTTPRequestHandler):
         if op == "LookupEvents":
             return self.lookup(account, region, req)
         if op == "ListPublicKeys":
-            der = testkey.public_der()
-            start = now_epoch() - 400 * 86400
-            out = {"PublicKeyList": [{"Value": base64.b64encode(der).decode(),
-                                      "ValidityStartTime": start,
-                                      "ValidityEndTime": now_epoch() + 400 * 86400,
-                                      "Fingerprint": testkey.fingerprint()}]}
-            return self.send(200, json.dumps(out), ctype="application/x-amz-json-1.1")
+            return self.list_public_keys(region, req)
         if op in ("DescribeTrails", "GetTrailStatus"):
             t = self.st.trail or {}
             name = t.get("trail_name", "org-trail")
             home = t.get("home_region", "us-east-1")
+            names = req.get("trailNameList") if op == "DescribeTrails" else [req.get("Name") or name]
+            if names and not any(n.rsplit("/", 1)[-1] == name for n in names if isinstance(n, str)):
+                if op == "GetTrailStatus":
+                    raise AwsError(400, "TrailNotFoundException",
+                                   f"Unknown trail: {names[0]} for the user: {account}")
+                return self.send(200, json.dumps({"trailList": []}), ctype="application/x-amz-json-1.1")
             trail = {"Name": name, "S3BucketName": t.get("bucket", "trail-bucket"),
                      "HomeRegion": home, "IsMultiRegionTrail": True,
                      "IsOrganizationTrail": bool(t.get("organization_id")),
@@ -703,6 +707,49 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, json.dumps({"IsLogging": True}), ctype="application/x-amz-json-1.1")
             return self.send(200, json.dumps({"trailList": [trail]}), ctype="application/x-amz-json-1.1")
         raise AwsError(400, "UnknownOperationException", f"Unknown operation {op}")
+
+    def list_public_keys(self, region, req):
+        """The generated keys of the region whose validity meets [StartTime, EndTime]
+        (each defaults to now); without public-keys.json, the one test key."""
+        try:
+            t0 = parse_time(req["StartTime"]) if "StartTime" in req else now_epoch()
+            t1 = parse_time(req["EndTime"]) if "EndTime" in req else now_epoch()
+        except (ValueError, TypeError):
+            raise AwsError(400, "SerializationException", "Invalid timestamp")
+        if t0 > t1:
+            raise AwsError(400, "InvalidTimeRangeException",
+                           "Start time must be earlier than end time.")
+        table = self.st.public_keys
+        if table is None:
+            keys = [{"key": 0, "start": now_epoch() - 400 * 86400, "end": now_epoch() + 400 * 86400}]
+        else:
+            home = (self.st.trail or {}).get("home_region", "us-east-1")
+            keys = [{"key": k["key"], "start": parse_time(k["start"]), "end": parse_time(k["end"])}
+                    for k in table.get(region, table.get(home, []))]
+            keys = [k for k in keys if k["start"] <= t1 and k["end"] >= t0]
+        self.info["public_keys"] = [testkey.fingerprint(k["key"]) for k in keys]
+        out = {"PublicKeyList": [{"Value": base64.b64encode(testkey.public_der(k["key"])).decode(),
+                                  "ValidityStartTime": k["start"], "ValidityEndTime": k["end"],
+                                  "Fingerprint": testkey.fingerprint(k["key"])} for k in keys]}
+        self.send(200, json.dumps(out), ctype="application/x-amz-json-1.1")
+
+    # ---------------------------------------------------------------- Organizations
+    def svc_organizations(self):
+        account, _ = self.verify("cloudtrail")
+        op = self.info["op"]
+        org = (self.st.trail or {}).get("organization_id")
+        if op != "DescribeOrganization":
+            raise AwsError(400, "UnknownOperationException", f"Unknown operation {op}")
+        if not org:
+            raise AwsError(400, "AWSOrganizationsNotInUseException",
+                           "Your account is not a member of an organization.")
+        master = ((self.st.trail or {}).get("accounts") or [account])[0]
+        out = {"Organization": {"Id": org, "Arn": f"arn:aws:organizations::{master}:organization/{org}",
+                                "FeatureSet": "ALL", "MasterAccountId": master,
+                                "MasterAccountArn": f"arn:aws:organizations::{master}:account/{org}/{master}",
+                                "MasterAccountEmail": "management@example.com",
+                                "AvailablePolicyTypes": []}}
+        self.send(200, json.dumps(out), ctype="application/x-amz-json-1.1")
 
     def throttle(self, account, region):
         if not self.st.rate:

@@ -11,9 +11,14 @@ Writes a trail as CloudTrail delivers it, built from the real records in
   <data>/lookup/<acct>/<region>.ndjson     management events for LookupEvents, newest first
   <data>/lookup/<acct>/<region>.insight.ndjson
   <data>/trail.json                        what was generated (DescribeTrails, tests)
+  <data>/files.ndjson, digests.ndjson      every log and digest file written
+  <data>/public-keys.json                  what ListPublicKeys returns, per region
 
 Files are delivered every ~5 minutes, a few hours late now and then, with
-some duplicate eventIDs; digests are hourly and signed with testkey.
+some duplicate eventIDs; digests are hourly (hours without log files too),
+chained, and signed with testkey.  Options add what integrity validation has
+to cope with: logging stopped and restarted (a new chain starts while older
+digests remain), backfill digests (their own chain) and a key rotation.
 
 Standard library only.  Same arguments, same bytes.
 """
@@ -69,7 +74,15 @@ class Trail:
                     else dt.datetime.now(dt.timezone.utc)).replace(minute=0, second=0, microsecond=0)
         self.start = self.end - dt.timedelta(days=a.days)
         self.files = []          # (acct, region, delivery, key, nrecords)
+        self.digests = []        # every digest written, for tests
+        self.stopped = [(self.start + dt.timedelta(hours=h), self.start + dt.timedelta(hours=h + n))
+                        for h, n in a.stop_logging]
+        self.rotation = (self.start + dt.timedelta(hours=a.rotate_key_at)
+                         if a.rotate_key_at is not None else None)
         self.lookup = {}         # (acct, region, kind) -> [record]
+
+    def logging_stopped(self, t):
+        return any(t0 <= t < t1 for t0, t1 in self.stopped)
 
     def unique16(self):
         return "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(16))
@@ -138,12 +151,14 @@ class Trail:
                 d = self.end + dt.timedelta(hours=12)
             key = (self.folder(acct, "CloudTrail", region, d) +
                    f"{acct}_CloudTrail_{region}_{d:%Y%m%dT%H%M}Z_{self.unique16()}.json.gz")
-            raw = self.put(key, {"Records": chunk})
-            self.files.append({"account": acct, "region": region, "delivery": iso(d),
-                               "key": key, "records": len(chunk),
-                               "sha256": hashlib.sha256(raw).hexdigest(),
-                               "oldest": min(r["eventTime"] for r in chunk),
-                               "newest": max(r["eventTime"] for r in chunk)})
+            # the events still reach the event history while the trail is stopped
+            if not self.logging_stopped(d):
+                raw = self.put(key, {"Records": chunk})
+                self.files.append({"account": acct, "region": region, "delivery": iso(d),
+                                   "key": key, "records": len(chunk),
+                                   "sha256": hashlib.sha256(raw).hexdigest(),
+                                   "oldest": min(r["eventTime"] for r in chunk),
+                                   "newest": max(r["eventTime"] for r in chunk)})
             for r in chunk:
                 if is_management(r):
                     self.lookup.setdefault((acct, region, "management"), []).append(r)
@@ -165,9 +180,14 @@ class Trail:
             self.lookup.setdefault((acct, region, "insight"), []).append(rec)
 
     def gen_digests(self, acct, region):
-        prev_sig = prev_key = prev_hash = None
         logs = sorted((f for f in self.files if f["account"] == acct and f["region"] == region
                        and not f.get("insight")), key=lambda f: f["delivery"])
+        # backfill: the last log file of some hours is left to a backfill digest
+        pick = random.Random(f"backfill/{self.a.seed}/{acct}/{region}")
+        hours = sorted({f["delivery"][:13] for f in logs})
+        late = set(pick.sample(hours, min(self.a.backfill, len(hours))))
+        backfill = []            # (start, end, [log file])
+        prev = None              # (signature, key, hash) of the digest before
         hour = self.start
         last = self.end + dt.timedelta(hours=12)
         i = 0
@@ -178,44 +198,81 @@ class Trail:
                 covered.append(logs[i])
                 i += 1
             end = nxt + dt.timedelta(seconds=self.rng.randrange(60, 600))
-            key = (self.folder(acct, "CloudTrail-Digest", region, end) +
-                   f"{acct}_CloudTrail-Digest_{region}_{self.a.trail_name}_{self.a.home_region}_"
-                   f"{end:%Y%m%dT%H%M%S}Z.json.gz")
-            digest = {
-                "awsAccountId": acct,
-                "digestStartTime": iso(hour),
-                "digestEndTime": iso(end),
-                "digestS3Bucket": self.bucket,
-                "digestS3Object": key,
-                "digestPublicKeyFingerprint": testkey.fingerprint(),
-                "digestSignatureAlgorithm": "SHA256withRSA",
-                "newestEventTime": max((f["newest"] for f in covered), default=None),
-                "oldestEventTime": min((f["oldest"] for f in covered), default=None),
-                "previousDigestS3Bucket": self.bucket if prev_key else None,
-                "previousDigestS3Object": prev_key,
-                "previousDigestHashValue": prev_hash,
-                "previousDigestHashAlgorithm": "SHA-256" if prev_key else None,
-                "previousDigestSignature": prev_sig,
-                "logFiles": [{"s3Bucket": self.bucket, "s3Object": f["key"],
-                              "hashValue": f["sha256"], "hashAlgorithm": "SHA-256",
-                              "newestEventTime": f["newest"], "oldestEventTime": f["oldest"]}
-                             for f in covered],
-            }
-            raw = json.dumps(digest, separators=(",", ":")).encode()
-            h = hashlib.sha256(raw).hexdigest()
-            to_sign = "\n".join([digest["digestEndTime"], f"{self.bucket}/{key}", h,
-                                 prev_sig if prev_sig else "null"]).encode()
-            sig = testkey.sign(to_sign).hex()
-            path = os.path.join(self.out, "s3", self.bucket, key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(gzip.compress(raw, mtime=0))
-            mpath = os.path.join(self.out, "meta", self.bucket, key + ".json")
-            os.makedirs(os.path.dirname(mpath), exist_ok=True)
-            with open(mpath, "w") as f:
-                json.dump({"signature": sig, "signature-algorithm": "SHA256withRSA"}, f)
-            prev_sig, prev_key, prev_hash = sig, key, h
+            if self.logging_stopped(hour):
+                prev = None      # the next digest starts a new chain
+            else:
+                if covered and iso(hour)[:13] in late:
+                    backfill.append((hour, end, covered[-1:]))
+                    covered = covered[:-1]
+                prev = self.write_digest(acct, region, hour, end, covered, prev)
             hour = nxt
+        prev = None
+        for hour, end, covered in backfill:
+            prev = self.write_digest(acct, region, hour, end, covered, prev,
+                                     generated=end + dt.timedelta(hours=3))
+
+    def write_digest(self, acct, region, start, end, covered, prev, generated=None):
+        """One digest file, chained to prev; returns what the next one chains to."""
+        key = (self.folder(acct, "CloudTrail-Digest", region, end) +
+               f"{acct}_CloudTrail-Digest_{region}_{self.a.trail_name}_{self.a.home_region}_"
+               f"{end:%Y%m%dT%H%M%S}Z" + ("_backfill" if generated else "") + ".json.gz")
+        prev_sig, prev_key, prev_hash = prev or (None, None, None)
+        # a backfill digest is signed when it is made, with the key of that time
+        signed = generated or end
+        k = testkey.ROTATED if self.rotation and signed >= self.rotation else 0
+        digest = {
+            "awsAccountId": acct,
+            "digestStartTime": iso(start),
+            "digestEndTime": iso(end),
+            "digestS3Bucket": self.bucket,
+            "digestS3Object": key,
+            "digestPublicKeyFingerprint": testkey.fingerprint(k),
+            "digestSignatureAlgorithm": "SHA256withRSA",
+            "newestEventTime": max((f["newest"] for f in covered), default=None),
+            "oldestEventTime": min((f["oldest"] for f in covered), default=None),
+            "previousDigestS3Bucket": self.bucket if prev_key else None,
+            "previousDigestS3Object": prev_key,
+            "previousDigestHashValue": prev_hash,
+            "previousDigestHashAlgorithm": "SHA-256" if prev_key else None,
+            "previousDigestSignature": prev_sig,
+            "logFiles": [{"s3Bucket": self.bucket, "s3Object": f["key"],
+                          "hashValue": f["sha256"], "hashAlgorithm": "SHA-256",
+                          "newestEventTime": f["newest"], "oldestEventTime": f["oldest"]}
+                         for f in covered],
+        }
+        raw = json.dumps(digest, separators=(",", ":")).encode()
+        h = hashlib.sha256(raw).hexdigest()
+        to_sign = "\n".join([digest["digestEndTime"], f"{self.bucket}/{key}", h,
+                             prev_sig if prev_sig else "null"]).encode()
+        sig = testkey.sign(to_sign, k).hex()
+        path = os.path.join(self.out, "s3", self.bucket, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(gzip.compress(raw, mtime=0))
+        meta = {"signature": sig, "signature-algorithm": "SHA256withRSA"}
+        if generated:
+            meta["backfill-generation-timestamp"] = iso(generated)
+        mpath = os.path.join(self.out, "meta", self.bucket, key + ".json")
+        os.makedirs(os.path.dirname(mpath), exist_ok=True)
+        with open(mpath, "w") as f:
+            json.dump(meta, f)
+        self.digests.append({"account": acct, "region": region, "key": key,
+                             "start": digest["digestStartTime"], "end": digest["digestEndTime"],
+                             "backfill": bool(generated), "previous": prev_key,
+                             "fingerprint": digest["digestPublicKeyFingerprint"],
+                             "sha256": h, "signature": sig,
+                             "logs": [f["key"] for f in covered]})
+        return sig, key, h
+
+    def public_keys(self):
+        """The keys ListPublicKeys returns in each region, with their validity."""
+        first, far = self.start - dt.timedelta(days=1), self.end + dt.timedelta(days=400)
+        if self.rotation:
+            keys = [(0, first, self.rotation), (testkey.ROTATED, self.rotation, far)]
+        else:
+            keys = [(0, first, far)]
+        return {r: [{"key": k, "fingerprint": testkey.fingerprint(k), "start": iso(s), "end": iso(e)}
+                    for k, s, e in keys] for r in self.regions}
 
     def write_lookup(self):
         for (acct, region, kind), recs in self.lookup.items():
@@ -250,6 +307,11 @@ class Trail:
         with open(os.path.join(self.out, "files.ndjson"), "w") as f:
             for x in self.files:
                 f.write(json.dumps(x) + "\n")
+        with open(os.path.join(self.out, "digests.ndjson"), "w") as f:
+            for x in self.digests:
+                f.write(json.dumps(x) + "\n")
+        with open(os.path.join(self.out, "public-keys.json"), "w") as f:
+            json.dump(self.public_keys(), f, indent=1)
         return info
 
 
@@ -275,6 +337,14 @@ def parser():
     p.add_argument("--no-digests", dest="digests", action="store_false")
     p.add_argument("--trail-name", default="org-trail")
     p.add_argument("--home-region", default="us-east-1")
+    p.add_argument("--stop-logging", action="append", default=[], metavar="H:N",
+                   help="logging stopped N hours from hour H of the period (all accounts and "
+                        "regions): no log files, no digests, then a new digest chain")
+    p.add_argument("--backfill", type=int, default=0, metavar="N",
+                   help="per account and region, N hours whose last log file is covered "
+                        "by a backfill digest instead of the hour's digest")
+    p.add_argument("--rotate-key-at", type=int, metavar="H",
+                   help="digests ending after hour H of the period are signed with a second key")
     p.add_argument("--records", default=DEFAULT_RECORDS)
     return p
 
@@ -285,6 +355,7 @@ def main(argv=None):
     a.regions = [x for x in a.regions.split(",") if x]
     lo, _, hi = a.records_per_file.partition("-")
     a.min_records, a.max_records = int(lo), int(hi or lo)
+    a.stop_logging = [tuple(int(x) for x in s.split(":")) for s in a.stop_logging]
     info = Trail(a).run()
     json.dump(info, sys.stdout)
     print()
