@@ -17,6 +17,7 @@ OBJS = \
 	src/aws/buf.o \
 	src/aws/sigv4.o \
 	src/aws/http.o \
+	src/aws/request.o \
 	src/aws/s3.o \
 	src/aws/trail_key.o \
 	src/aws/records.o \
@@ -41,7 +42,7 @@ REGRESS = options trail_scan event_history
 REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
-AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \
+AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/request.o src/aws/s3.o \
 	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
 	src/aws/rec.o src/aws/sts.o src/aws/config.o src/aws/digest.o
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config \

@@ -155,6 +155,21 @@ from_environment(CtCredentials *out)
 	return true;
 }
 
+/* errdetail() of a failed STS call: the transfer's error, or STS's. */
+static int
+sts_error_detail(long status, const char *body, const char *curl_err)
+{
+	CtAwsError e;
+
+	if (status == 0)
+		return errdetail_internal("%s", curl_err);
+	ct_parse_aws_error(body, strlen(body), &e);
+	if (e.code[0])
+		return errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
+						 e.request_id[0] ? e.request_id : "none", e.message);
+	return errdetail("HTTP status %ld.", status);
+}
+
 /* AssumeRoleWithWebIdentity (unsigned) with the token in a file; ERROR on failure. */
 static void
 web_identity(CtFdwOptions *o, const char *token_file, const char *role_arn,
@@ -183,10 +198,15 @@ web_identity(CtFdwOptions *o, const char *token_file, const char *role_arn,
 	status = ctfdw_http_once(o, NULL, sts_url(o), h, 1, post, o->connect_timeout_ms, &body, cerr);
 	if (status == 200 && ct_sts_parse(body, strlen(body), out, exp, err, sizeof(err)))
 		return;
+	if (status == 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not assume role \"%s\" with the web identity token", role_arn),
+				 errdetail_internal("%s", err)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 errmsg("could not assume role \"%s\" with the web identity token", role_arn),
-			 errdetail("HTTP status %ld%s%s.", status, cerr[0] ? ": " : "", cerr)));
+			 sts_error_detail(status, body, cerr)));
 }
 
 /* The ECS container endpoint, if the environment names one; ERROR if it fails. */
@@ -252,6 +272,89 @@ from_instance_metadata(CtFdwOptions *o, CtCredentials *out, long long *exp)
 }
 
 /*
+ * Start argv with stdin from /dev/null, stdout and stderr into out_fd and
+ * err_fd, no blocked signals and default handlers.  posix_spawnp's result.
+ */
+static int
+spawn_child(char **argv, int out_fd, int err_fd, pid_t *child)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t	mask,
+				dfl;
+	int			rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&mask);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGQUIT);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGUSR1);
+	sigaddset(&dfl, SIGUSR2);
+	sigaddset(&dfl, SIGALRM);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(child, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
+/*
+ * Read the child's stdout and stderr (fds[0], fds[1]) into bufs until both
+ * close, interruptibly; each pipe is closed, and set to -1, at its end.
+ */
+static void
+drain_pipes(volatile int *fds, StringInfo *bufs, const char *name)
+{
+	while (fds[0] >= 0 || fds[1] >= 0)
+	{
+		struct pollfd pf[2];
+		int			n = 0;
+
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				pf[n++] = (struct pollfd) {.fd = fds[i], .events = POLLIN};
+		if (poll(pf, n, 100) < 0 && errno != EINTR)
+			ereport(ERROR, (errcode_for_file_access(), errmsg("could not poll pipe: %m")));
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; j < n; j++)
+		{
+			int			i = pf[j].fd == fds[0] ? 0 : 1;
+			char		chunk[4096];
+			ssize_t		r;
+
+			if (!pf[j].revents)
+				continue;
+			r = read(fds[i], chunk, sizeof(chunk));
+			if (r > 0)
+			{
+				if (bufs[i]->len + r > MAX_PROCESS_OUTPUT)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_REPLY_HANDLE),
+							 errmsg("credential_process \"%s\" printed more than %d bytes",
+									name, MAX_PROCESS_OUTPUT)));
+				appendBinaryStringInfo(bufs[i], chunk, r);
+			}
+			else if (r == 0 || (errno != EINTR && errno != EAGAIN))
+			{
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+	}
+}
+
+/*
  * Run a credential_process command (split like a shell would, run without
  * one) and read the credentials it prints.  The wait is interruptible; on
  * ERROR the child is killed and reaped, and the pipes closed.
@@ -288,10 +391,6 @@ run_process(const char *command, CtCredentials *out, long long *exp)
 					errp[2],
 					rc;
 		pid_t		child;
-		posix_spawn_file_actions_t fa;
-		posix_spawnattr_t attr;
-		sigset_t	mask,
-					dfl;
 		StringInfo	bufs[2] = {&so, &se};
 
 		if (pipe2(outp, O_CLOEXEC) != 0)
@@ -303,29 +402,7 @@ run_process(const char *command, CtCredentials *out, long long *exp)
 			ereport(ERROR, (errcode_for_file_access(), errmsg("could not create pipe: %m")));
 		}
 		fds[1] = errp[0];
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-		posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-		/* the child starts with no blocked signals and default handlers */
-		posix_spawnattr_init(&attr);
-		sigemptyset(&mask);
-		sigemptyset(&dfl);
-		sigaddset(&dfl, SIGPIPE);
-		sigaddset(&dfl, SIGINT);
-		sigaddset(&dfl, SIGTERM);
-		sigaddset(&dfl, SIGQUIT);
-		sigaddset(&dfl, SIGHUP);
-		sigaddset(&dfl, SIGUSR1);
-		sigaddset(&dfl, SIGUSR2);
-		sigaddset(&dfl, SIGALRM);
-		sigaddset(&dfl, SIGCHLD);
-		posix_spawnattr_setsigmask(&attr, &mask);
-		posix_spawnattr_setsigdefault(&attr, &dfl);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		rc = posix_spawnp(&child, pargv[0], &fa, &attr, pargv, environ);
-		posix_spawn_file_actions_destroy(&fa);
-		posix_spawnattr_destroy(&attr);
+		rc = spawn_child(pargv, outp[1], errp[1], &child);
 		close(outp[1]);
 		close(errp[1]);
 		if (rc != 0)
@@ -337,42 +414,7 @@ run_process(const char *command, CtCredentials *out, long long *exp)
 		}
 		pid = child;
 
-		while (fds[0] >= 0 || fds[1] >= 0)
-		{
-			struct pollfd pf[2];
-			int			n = 0;
-
-			for (int i = 0; i < 2; i++)
-				if (fds[i] >= 0)
-					pf[n++] = (struct pollfd) {.fd = fds[i], .events = POLLIN};
-			if (poll(pf, n, 100) < 0 && errno != EINTR)
-				ereport(ERROR, (errcode_for_file_access(), errmsg("could not poll pipe: %m")));
-			CHECK_FOR_INTERRUPTS();
-			for (int j = 0; j < n; j++)
-			{
-				int			i = pf[j].fd == fds[0] ? 0 : 1;
-				char		chunk[4096];
-				ssize_t		r;
-
-				if (!pf[j].revents)
-					continue;
-				r = read(fds[i], chunk, sizeof(chunk));
-				if (r > 0)
-				{
-					if (bufs[i]->len + r > MAX_PROCESS_OUTPUT)
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_REPLY_HANDLE),
-								 errmsg("credential_process \"%s\" printed more than %d bytes",
-										pargv[0], MAX_PROCESS_OUTPUT)));
-					appendBinaryStringInfo(bufs[i], chunk, r);
-				}
-				else if (r == 0 || (errno != EINTR && errno != EAGAIN))
-				{
-					close(fds[i]);
-					fds[i] = -1;
-				}
-			}
-		}
+		drain_pipes(fds, bufs, pargv[0]);
 		/* both pipes are closed: the child is exiting (or wants to be waited for) */
 		while ((rc = waitpid(pid, &status, WNOHANG)) == 0 || (rc < 0 && errno == EINTR))
 		{
@@ -449,7 +491,6 @@ assume_role(CtFdwOptions *o, const AssumeSpec *r, const CtCredentials *basep, Ct
 		char	   *reply;
 		char		cerr[256];
 		long		status;
-		CtAwsError e;
 		/* palloc'd copies, so that nothing malloc'd is lost if the call errors out */
 		char	   *purl = pstrdup(prep.url.data);
 		char	   *pbody = pstrdup(body);
@@ -461,25 +502,16 @@ assume_role(CtFdwOptions *o, const AssumeSpec *r, const CtCredentials *basep, Ct
 		ct_prepared_free(&prep);
 		free(body);
 		status = ctfdw_http_once(o, NULL, purl, headers, nheaders, pbody, o->connect_timeout_ms, &reply, cerr);
-		if (status == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not assume role \"%s\"", r->arn),
-					 errdetail_internal("%s", cerr)));
 		if (status != 200)
-		{
-			ct_parse_aws_error(reply, strlen(reply), &e);
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("could not assume role \"%s\"", r->arn),
-					 e.code[0] ? errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
-										   e.request_id[0] ? e.request_id : "none", e.message) :
-					 errdetail("HTTP status %ld.", status)));
-		}
+					 sts_error_detail(status, reply, cerr)));
 		if (!ct_sts_parse(reply, strlen(reply), out, expiration, err, sizeof(err)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-					 errmsg("could not assume role \"%s\": %s", r->arn, err)));
+					 errmsg("could not assume role \"%s\"", r->arn),
+					 errdetail_internal("%s", err)));
 	}
 }
 
@@ -573,7 +605,7 @@ unsafe_credentials(const char *from)
 
 /* The cached credentials f describes, fetched if missing or stale. */
 static void
-cached(const Fetch *f, bool expired, CtCredentials *out)
+fetch_cached(const Fetch *f, bool expired, CtCredentials *out)
 {
 	StringInfoData what;
 	CachedCredentials *c;
@@ -766,24 +798,24 @@ profile_credentials(CtFdwOptions *o, SharedFiles *f, const char *name, int depth
 			profile_credentials(o, f, src, depth + 1, false, &base);
 		else if (token_file)
 		{
-			cached(&(Fetch) {.o = o, .token_file = token_file, .role = &r}, expired, out);
+			fetch_cached(&(Fetch) {.o = o, .token_file = token_file, .role = &r}, expired, out);
 			return;
 		}
 		else if (csrc)
-			cached(&(Fetch) {.o = o, .source = csrc, .profile = name}, false, &base);
+			fetch_cached(&(Fetch) {.o = o, .source = csrc, .profile = name}, false, &base);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("AWS profile \"%s\" has role_arn but nothing to assume it with", name),
 					 errhint("Give it source_profile, credential_source or web_identity_token_file.")));
-		cached(&(Fetch) {.o = o, .role = &r, .base = &base}, expired, out);
+		fetch_cached(&(Fetch) {.o = o, .role = &r, .base = &base}, expired, out);
 		return;
 	}
 	if (profile_keys(f, name, out))
 		return;
 	if ((proc = profile_value(f, name, "credential_process")) != NULL)
 	{
-		cached(&(Fetch) {.o = o, .command = proc}, expired, out);
+		fetch_cached(&(Fetch) {.o = o, .command = proc}, expired, out);
 		return;
 	}
 	if (profile_value(f, name, "sso_session") || profile_value(f, name, "sso_start_url"))
@@ -817,7 +849,7 @@ default_chain(CtFdwOptions *o, bool expired, CtCredentials *out)
 		return;
 	}
 
-	cached(&(Fetch) {.o = o, .chain = true}, expired, out);
+	fetch_cached(&(Fetch) {.o = o, .chain = true}, expired, out);
 }
 
 /*
@@ -841,7 +873,7 @@ ctfdw_credentials(CtFdwOptions *o, CtCredentials *out, bool expired, MemoryConte
 		profile_credentials(o, &f, o->profile, 0, base_expired, &base);
 	}
 	else if (o->credential_process)
-		cached(&(Fetch) {.o = o, .command = o->credential_process}, base_expired, &base);
+		fetch_cached(&(Fetch) {.o = o, .command = o->credential_process}, base_expired, &base);
 	else if (o->access_key_id)
 	{
 		base.access_key_id = o->access_key_id;
@@ -862,7 +894,7 @@ ctfdw_credentials(CtFdwOptions *o, CtCredentials *out, bool expired, MemoryConte
 	{
 		AssumeSpec	r = {o->role_arn, o->external_id, o->role_session_name, o->duration};
 
-		cached(&(Fetch) {.o = o, .role = &r, .base = &base}, expired, &use);
+		fetch_cached(&(Fetch) {.o = o, .role = &r, .base = &base}, expired, &use);
 	}
 	out->access_key_id = MemoryContextStrdup(cxt, use.access_key_id);
 	out->secret_access_key = MemoryContextStrdup(cxt, use.secret_access_key);

@@ -373,6 +373,51 @@ check_choice(const char *name, const char *choices, const char *v)
 			 errhint("Valid values are %s.", s.data)));
 }
 
+static bool
+valid_bucket(const char *v)
+{
+	size_t		n = strlen(v);
+	bool		ok = n >= 3 && n <= 63;
+
+	for (const char *p = v; *p && ok; p++)
+		ok = islower((unsigned char) *p) || isdigit((unsigned char) *p) || *p == '-' || *p == '.';
+	return ok;
+}
+
+static bool
+valid_org(const char *v)
+{
+	bool		ok = strncmp(v, "o-", 2) == 0 && strlen(v) >= 12 && strlen(v) <= 34;
+
+	for (const char *p = v + 2; *p && ok; p++)
+		ok = islower((unsigned char) *p) || isdigit((unsigned char) *p);
+	return ok;
+}
+
+/* arn:<partition>:iam::<12 digits>:role/<name> */
+static bool
+valid_role_arn(const char *v)
+{
+	const char *r = strstr(v, ":iam::");
+	bool		ok = strncmp(v, "arn:aws", 7) == 0 && r && strlen(r) > 19 &&
+		strncmp(r + 18, ":role/", 6) == 0 && r[24] != '\0';
+
+	for (int i = 6; ok && i < 18; i++)
+		ok = isdigit((unsigned char) r[i]);
+	return ok;
+}
+
+static bool
+valid_session_name(const char *v)
+{
+	size_t		n = strlen(v);
+	bool		ok = n >= 2 && n <= 64;
+
+	for (const char *c = v; *c && ok; c++)
+		ok = isalnum((unsigned char) *c) || strchr("_+=,.@-", *c) != NULL;
+	return ok;
+}
+
 static void
 check_value(const CtOption *o, DefElem *def)
 {
@@ -433,51 +478,21 @@ check_value(const CtOption *o, DefElem *def)
 				break;
 			}
 		case OPT_BUCKET:
-			{
-				size_t		n = strlen(v);
-				bool		ok = n >= 3 && n <= 63;
-
-				for (const char *p = v; *p && ok; p++)
-					ok = islower((unsigned char) *p) || isdigit((unsigned char) *p) ||
-						*p == '-' || *p == '.';
-				if (!ok)
-					bad_value(o->name, v, "S3 bucket names are 3 to 63 lowercase letters, digits, dots and hyphens; give the name only, not an s3:// URL.");
-				break;
-			}
+			if (!valid_bucket(v))
+				bad_value(o->name, v, "S3 bucket names are 3 to 63 lowercase letters, digits, dots and hyphens; give the name only, not an s3:// URL.");
+			break;
 		case OPT_ORG:
-			{
-				bool		ok = strncmp(v, "o-", 2) == 0 && strlen(v) >= 12 && strlen(v) <= 34;
-
-				for (const char *p = v + 2; *p && ok; p++)
-					ok = islower((unsigned char) *p) || isdigit((unsigned char) *p);
-				if (!ok)
-					bad_value(o->name, v, "Organization IDs look like 'o-' followed by 10 to 32 lowercase letters or digits.");
-				break;
-			}
+			if (!valid_org(v))
+				bad_value(o->name, v, "Organization IDs look like 'o-' followed by 10 to 32 lowercase letters or digits.");
+			break;
 		case OPT_ROLE:
-			{
-				/* arn:<partition>:iam::<12 digits>:role/<name> */
-				const char *r = strstr(v, ":iam::");
-				bool		ok = strncmp(v, "arn:aws", 7) == 0 && r && strlen(r) > 19 &&
-					strncmp(r + 18, ":role/", 6) == 0 && r[24] != '\0';
-
-				for (int i = 6; ok && i < 18; i++)
-					ok = isdigit((unsigned char) r[i]);
-				if (!ok)
-					bad_value(o->name, v, "Give a role ARN such as 'arn:aws:iam::111122223333:role/cloudtrail-reader'.");
-				break;
-			}
+			if (!valid_role_arn(v))
+				bad_value(o->name, v, "Give a role ARN such as 'arn:aws:iam::111122223333:role/cloudtrail-reader'.");
+			break;
 		case OPT_SESSION:
-			{
-				size_t		n = strlen(v);
-				bool		ok = n >= 2 && n <= 64;
-
-				for (const char *c = v; *c && ok; c++)
-					ok = isalnum((unsigned char) *c) || strchr("_+=,.@-", *c) != NULL;
-				if (!ok)
-					bad_value(o->name, v, "Role session names are 2 to 64 letters, digits and _+=,.@- characters.");
-				break;
-			}
+			if (!valid_session_name(v))
+				bad_value(o->name, v, "Role session names are 2 to 64 letters, digits and _+=,.@- characters.");
+			break;
 		case OPT_SIZE:
 			(void) size_bytes(o->name, v);
 			break;
@@ -575,6 +590,84 @@ check_table_options(List *options, const char *source)
 	}
 }
 
+/*
+ * The option "name" of a catalog's objects.  An unknown one is an error
+ * with the closest valid name as a hint; one of another object (a secret
+ * in the server, say) an error naming the right one.
+ */
+static const CtOption *
+find_option(DefElem *def, Oid catalog)
+{
+	const CtOption *o;
+	const CtOption *elsewhere = NULL;
+	const char *hint_name;
+
+	for (o = ct_options; o->name; o++)
+		if (strcmp(o->name, def->defname) == 0)
+		{
+			if (o->context == catalog)
+				return o;
+			elsewhere = o;
+		}
+	hint_name = closest_option(def->defname, catalog);
+
+	if (elsewhere && (elsewhere->flags & OPT_SECRET))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" is not allowed for a %s", def->defname,
+						context_name(catalog)),
+				 errhint("Credentials belong in a user mapping: CREATE USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (access_key_id '...', secret_access_key '...').")));
+	if (elsewhere)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" is not valid for a %s", def->defname,
+						context_name(catalog)),
+				 errhint("Option \"%s\" belongs to the %s.", def->defname,
+						 context_name(elsewhere->context))));
+	if (catalog == ForeignDataWrapperRelationId)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", def->defname),
+				 errhint("The cloudtrail_fdw foreign-data wrapper takes no options; set them on the server, user mapping or foreign table.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", def->defname),
+			 hint_name ? errhint("Perhaps you meant the option \"%s\".", hint_name) :
+			 errhint("See the README for the options of a %s.", context_name(catalog))));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* A user mapping takes one source of credentials, keys in pairs. */
+static void
+check_user_mapping(List *options)
+{
+	bool		has_access = list_member_str_opt(options, "access_key_id");
+	bool		has_secret = list_member_str_opt(options, "secret_access_key");
+	bool		has_token = list_member_str_opt(options, "session_token");
+	const char *sources[] = {"access_key_id", "credential_source", "profile", "credential_process"};
+	const char *first = NULL;
+
+	if (has_access != has_secret)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together")));
+	for (int i = 0; i < lengthof(sources); i++)
+	{
+		if (!list_member_str_opt(options, sources[i]))
+			continue;
+		if (first)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"%s\" and \"%s\" cannot be used together", first, sources[i]),
+					 errhint("A user mapping takes one source of credentials: keys, credential_source, profile or credential_process.")));
+		first = sources[i];
+	}
+	if (has_token && !has_access)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"session_token\" needs \"access_key_id\" and \"secret_access_key\"")));
+}
+
 PG_FUNCTION_INFO_V1(cloudtrail_fdw_validator);
 
 /*
@@ -588,52 +681,13 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
 	List	   *seen = NIL;
-	bool		has_access = false,
-				has_secret = false,
-				has_token = false;
 	char	   *source = NULL;
 
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
-		const CtOption *o;
-		const CtOption *elsewhere = NULL;
+		const CtOption *o = find_option(def, catalog);
 
-		for (o = ct_options; o->name; o++)
-			if (strcmp(o->name, def->defname) == 0)
-			{
-				if (o->context == catalog)
-					break;
-				elsewhere = o;
-			}
-		if (!o->name)
-		{
-			const char *hint_name = closest_option(def->defname, catalog);
-
-			if (elsewhere && (elsewhere->flags & OPT_SECRET))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("option \"%s\" is not allowed for a %s", def->defname,
-								context_name(catalog)),
-						 errhint("Credentials belong in a user mapping: CREATE USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (access_key_id '...', secret_access_key '...').")));
-			if (elsewhere)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("option \"%s\" is not valid for a %s", def->defname,
-								context_name(catalog)),
-						 errhint("Option \"%s\" belongs to the %s.", def->defname,
-								 context_name(elsewhere->context))));
-			if (catalog == ForeignDataWrapperRelationId)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("invalid option \"%s\"", def->defname),
-						 errhint("The cloudtrail_fdw foreign-data wrapper takes no options; set them on the server, user mapping or foreign table.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\"", def->defname),
-					 hint_name ? errhint("Perhaps you meant the option \"%s\".", hint_name) :
-					 errhint("See the README for the options of a %s.", context_name(catalog))));
-		}
 		if (list_member(seen, makeString(def->defname)))
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),
@@ -656,41 +710,11 @@ cloudtrail_fdw_validator(PG_FUNCTION_ARGS)
 					 errmsg("only superuser can turn off TLS verification")));
 		if (strcmp(o->name, "source") == 0)
 			source = defGetString(def);
-		else if (strcmp(o->name, "access_key_id") == 0)
-			has_access = true;
-		else if (strcmp(o->name, "secret_access_key") == 0)
-			has_secret = true;
-		else if (strcmp(o->name, "session_token") == 0)
-			has_token = true;
 	}
-
 	if (catalog == ForeignTableRelationId)
 		check_table_options(options, source);
 	if (catalog == UserMappingRelationId)
-	{
-		const char *sources[] = {"access_key_id", "credential_source", "profile", "credential_process"};
-		const char *first = NULL;
-
-		if (has_access != has_secret)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-					 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together")));
-		for (int i = 0; i < lengthof(sources); i++)
-		{
-			if (!list_member_str_opt(options, sources[i]))
-				continue;
-			if (first)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("options \"%s\" and \"%s\" cannot be used together", first, sources[i]),
-						 errhint("A user mapping takes one source of credentials: keys, credential_source, profile or credential_process.")));
-			first = sources[i];
-		}
-		if (has_token && !has_access)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-					 errmsg("option \"session_token\" needs \"access_key_id\" and \"secret_access_key\"")));
-	}
+		check_user_mapping(options);
 	PG_RETURN_VOID();
 }
 
@@ -703,6 +727,95 @@ list_member_str_opt(List *options, const char *name)
 		if (strcmp(((DefElem *) lfirst(lc))->defname, name) == 0)
 			return true;
 	return false;
+}
+
+/* A server or user mapping option into opts; false if it is not one. */
+static bool
+set_connection_option(CtFdwOptions *opts, DefElem *def)
+{
+	const char *n = def->defname;
+
+	if (strcmp(n, "region") == 0)
+		opts->region = defGetString(def);
+	else if (strcmp(n, "endpoint") == 0)
+		opts->endpoint = defGetString(def);
+	else if (strcmp(n, "s3_endpoint") == 0)
+		opts->s3_endpoint = defGetString(def);
+	else if (strcmp(n, "addressing") == 0)
+		opts->addressing = defGetString(def);
+	else if (strcmp(n, "verify_tls") == 0)
+		opts->verify_tls = defGetBoolean(def);
+	else if (strcmp(n, "ca_file") == 0)
+		opts->ca_file = defGetString(def);
+	else if (strcmp(n, "connect_timeout") == 0)
+		opts->connect_timeout_ms = atoi(defGetString(def)) * 1000;
+	else if (strcmp(n, "request_timeout") == 0)
+		opts->request_timeout_s = atoi(defGetString(def));
+	else if (strcmp(n, "max_retries") == 0)
+		opts->max_retries = atoi(defGetString(def));
+	else if (strcmp(n, "access_key_id") == 0)
+		opts->access_key_id = defGetString(def);
+	else if (strcmp(n, "secret_access_key") == 0)
+		opts->secret_access_key = defGetString(def);
+	else if (strcmp(n, "session_token") == 0)
+		opts->session_token = defGetString(def);
+	else if (strcmp(n, "role_arn") == 0)
+		opts->role_arn = defGetString(def);
+	else if (strcmp(n, "credential_source") == 0)
+		opts->default_chain = true;
+	else if (strcmp(n, "profile") == 0)
+		opts->profile = defGetString(def);
+	else if (strcmp(n, "credential_process") == 0)
+		opts->credential_process = defGetString(def);
+	else if (strcmp(n, "use_fips_endpoint") == 0)
+		opts->use_fips = defGetBoolean(def);
+	else if (strcmp(n, "use_dualstack_endpoint") == 0)
+		opts->use_dualstack = defGetBoolean(def);
+	else if (strcmp(n, "external_id") == 0)
+		opts->external_id = defGetString(def);
+	else if (strcmp(n, "role_session_name") == 0)
+		opts->role_session_name = defGetString(def);
+	else if (strcmp(n, "duration") == 0)
+		opts->duration = atoi(defGetString(def));
+	else if (strcmp(n, "sts_endpoint") == 0)
+		opts->sts_endpoint = defGetString(def);
+	else
+		return false;
+	return true;
+}
+
+/* A table option into opts. */
+static void
+set_table_option(CtFdwOptions *opts, DefElem *def)
+{
+	const char *n = def->defname;
+
+	if (strcmp(n, "bucket") == 0)
+		opts->bucket = defGetString(def);
+	else if (strcmp(n, "directory") == 0)
+		opts->directory = defGetString(def);
+	else if (strcmp(n, "prefix") == 0)
+		opts->prefix = defGetString(def);
+	else if (strcmp(n, "organization_id") == 0)
+		opts->organization_id = defGetString(def);
+	else if (strcmp(n, "account_ids") == 0)
+		opts->account_ids = ctfdw_split_list(defGetString(def));
+	else if (strcmp(n, "regions") == 0)
+		opts->regions = ctfdw_split_list(defGetString(def));
+	else if (strcmp(n, "event_files") == 0)
+		opts->insight = strcmp(defGetString(def), "insight") == 0;
+	else if (strcmp(n, "max_delivery_delay") == 0)
+		opts->max_delivery_delay = interval_usecs(n, defGetString(def));
+	else if (strcmp(n, "max_concurrency") == 0)
+		opts->max_concurrency = atoi(defGetString(def));
+	else if (strcmp(n, "on_error") == 0)
+		opts->on_error_skip = strcmp(defGetString(def), "skip") == 0;
+	else if (strcmp(n, "event_category") == 0)
+		opts->insight = strcmp(defGetString(def), "insight") == 0;
+	else if (strcmp(n, "lookup_max_wait") == 0)
+		opts->lookup_max_wait = interval_usecs(n, defGetString(def));
+	else if (strcmp(n, "max_object_size") == 0)
+		opts->max_object_size = size_bytes(n, defGetString(def));
 }
 
 /*
@@ -745,78 +858,9 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
-		const char *n = def->defname;
 
-		if (strcmp(n, "region") == 0)
-			opts->region = defGetString(def);
-		else if (strcmp(n, "endpoint") == 0)
-			opts->endpoint = defGetString(def);
-		else if (strcmp(n, "s3_endpoint") == 0)
-			opts->s3_endpoint = defGetString(def);
-		else if (strcmp(n, "addressing") == 0)
-			opts->addressing = defGetString(def);
-		else if (strcmp(n, "verify_tls") == 0)
-			opts->verify_tls = defGetBoolean(def);
-		else if (strcmp(n, "ca_file") == 0)
-			opts->ca_file = defGetString(def);
-		else if (strcmp(n, "connect_timeout") == 0)
-			opts->connect_timeout_ms = atoi(defGetString(def)) * 1000;
-		else if (strcmp(n, "request_timeout") == 0)
-			opts->request_timeout_s = atoi(defGetString(def));
-		else if (strcmp(n, "max_retries") == 0)
-			opts->max_retries = atoi(defGetString(def));
-		else if (strcmp(n, "access_key_id") == 0)
-			opts->access_key_id = defGetString(def);
-		else if (strcmp(n, "secret_access_key") == 0)
-			opts->secret_access_key = defGetString(def);
-		else if (strcmp(n, "session_token") == 0)
-			opts->session_token = defGetString(def);
-		else if (strcmp(n, "role_arn") == 0)
-			opts->role_arn = defGetString(def);
-		else if (strcmp(n, "credential_source") == 0)
-			opts->default_chain = true;
-		else if (strcmp(n, "profile") == 0)
-			opts->profile = defGetString(def);
-		else if (strcmp(n, "credential_process") == 0)
-			opts->credential_process = defGetString(def);
-		else if (strcmp(n, "use_fips_endpoint") == 0)
-			opts->use_fips = defGetBoolean(def);
-		else if (strcmp(n, "use_dualstack_endpoint") == 0)
-			opts->use_dualstack = defGetBoolean(def);
-		else if (strcmp(n, "external_id") == 0)
-			opts->external_id = defGetString(def);
-		else if (strcmp(n, "role_session_name") == 0)
-			opts->role_session_name = defGetString(def);
-		else if (strcmp(n, "duration") == 0)
-			opts->duration = atoi(defGetString(def));
-		else if (strcmp(n, "sts_endpoint") == 0)
-			opts->sts_endpoint = defGetString(def);
-		else if (strcmp(n, "bucket") == 0)
-			opts->bucket = defGetString(def);
-		else if (strcmp(n, "directory") == 0)
-			opts->directory = defGetString(def);
-		else if (strcmp(n, "prefix") == 0)
-			opts->prefix = defGetString(def);
-		else if (strcmp(n, "organization_id") == 0)
-			opts->organization_id = defGetString(def);
-		else if (strcmp(n, "account_ids") == 0)
-			opts->account_ids = ctfdw_split_list(defGetString(def));
-		else if (strcmp(n, "regions") == 0)
-			opts->regions = ctfdw_split_list(defGetString(def));
-		else if (strcmp(n, "event_files") == 0)
-			opts->insight = strcmp(defGetString(def), "insight") == 0;
-		else if (strcmp(n, "max_delivery_delay") == 0)
-			opts->max_delivery_delay = interval_usecs(n, defGetString(def));
-		else if (strcmp(n, "max_concurrency") == 0)
-			opts->max_concurrency = atoi(defGetString(def));
-		else if (strcmp(n, "on_error") == 0)
-			opts->on_error_skip = strcmp(defGetString(def), "skip") == 0;
-		else if (strcmp(n, "event_category") == 0)
-			opts->insight = strcmp(defGetString(def), "insight") == 0;
-		else if (strcmp(n, "lookup_max_wait") == 0)
-			opts->lookup_max_wait = interval_usecs(n, defGetString(def));
-		else if (strcmp(n, "max_object_size") == 0)
-			opts->max_object_size = size_bytes(n, defGetString(def));
+		if (!set_connection_option(opts, def))
+			set_table_option(opts, def);
 	}
 }
 

@@ -214,6 +214,121 @@ add_bound(List **fdw_exprs, List **prune, int kind, int strategy, Expr *expr)
 	*prune = lappend(*prune, list_make3_int(kind, strategy, list_length(*fdw_exprs) - 1));
 }
 
+/* What the classification of one scan's quals works with. */
+typedef struct Classify
+{
+	PlannerInfo *root;
+	Index		relid;
+	List	   *columns;
+	bool		lookup;			/* an event-history table */
+	List	  **fdw_exprs;
+	List	  **prune;
+} Classify;
+
+/* read_only, NOT read_only */
+static void
+classify_bool(Classify *c, Node *clause)
+{
+	Node	   *v = IsA(clause, Var) ? clause : (Node *) get_notclausearg((Expr *) clause);
+	AttrNumber	attno;
+	CtColumn   *col;
+
+	if (is_our_var(v, c->relid, &attno) && (col = find_column(c->columns, attno)) &&
+		lookup_attr(col) == CT_ATTR_READ_ONLY)
+		add_bound(c->fdw_exprs, c->prune, PRUNE_ATTR + CT_ATTR_READ_ONLY, 0,
+				  (Expr *) makeBoolConst(IsA(clause, Var), false));
+}
+
+/* column op value, or value op column */
+static void
+classify_op(Classify *c, OpExpr *op)
+{
+	Node	   *l = linitial(op->args),
+			   *r = lsecond(op->args);
+	bool		commuted = false;
+	AttrNumber	attno;
+	int			role;
+
+	if (!is_our_var(l, c->relid, &attno))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+		commuted = true;
+		if (!is_our_var(l, c->relid, &attno))
+			return;
+	}
+	if (!is_runtime_constant(c->root, c->relid, r))
+		return;
+	if (c->lookup)
+	{
+		CtColumn   *col = find_column(c->columns, attno);
+		int			a = col ? lookup_attr(col) : -1;
+
+		if (a >= 0 && col->kind != CT_COL_RESOURCE_NAMES && col->kind != CT_COL_RESOURCE_TYPES &&
+			is_equality(op->opno, col->typid, op->inputcollid) &&
+			exprType(r) == col->typid)
+		{
+			add_bound(c->fdw_exprs, c->prune, PRUNE_ATTR + a, 0, (Expr *) r);
+			return;
+		}
+	}
+	role = column_role(c->columns, attno);
+	if (role == PRUNE_TIME)
+	{
+		int			s = time_strategy(op->opno, commuted);
+
+		if (s != 0 && exprType(r) == TIMESTAMPTZOID)
+			add_bound(c->fdw_exprs, c->prune, PRUNE_TIME, s, (Expr *) r);
+	}
+	else if ((role == PRUNE_ACCOUNT || role == PRUNE_REGION) &&
+			 is_equality(op->opno, TEXTOID, op->inputcollid) && exprType(r) == TEXTOID)
+		add_bound(c->fdw_exprs, c->prune, role, 0, (Expr *) r);
+}
+
+/* column = ANY (array), and for event history 'x' = ANY (resource column) */
+static void
+classify_any(Classify *c, ScalarArrayOpExpr *sa)
+{
+	Node	   *l = linitial(sa->args),
+			   *r = lsecond(sa->args);
+	AttrNumber	attno;
+	CtColumn   *col;
+	int			role;
+
+	if (!sa->useOr)
+		return;					/* = ALL (...) */
+	if (c->lookup)
+	{
+		/* 'x' = ANY(resource_names) */
+		if (is_our_var(r, c->relid, &attno) && (col = find_column(c->columns, attno)) &&
+			(col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES) &&
+			is_runtime_constant(c->root, c->relid, l) && exprType(l) == TEXTOID &&
+			is_equality(sa->opno, TEXTOID, sa->inputcollid))
+		{
+			add_bound(c->fdw_exprs, c->prune, PRUNE_ATTR + lookup_attr(col), 0, (Expr *) l);
+			return;
+		}
+		/* event_name IN ('a', 'b') */
+		if (is_our_var(l, c->relid, &attno) && (col = find_column(c->columns, attno)) &&
+			lookup_attr(col) >= 0 && col->kind != CT_COL_RESOURCE_NAMES &&
+			col->kind != CT_COL_RESOURCE_TYPES && is_runtime_constant(c->root, c->relid, r) &&
+			is_equality(sa->opno, col->typid, sa->inputcollid) &&
+			exprType(r) == get_array_type(col->typid))
+		{
+			add_bound(c->fdw_exprs, c->prune, PRUNE_ATTR + lookup_attr(col), 1, (Expr *) r);
+			return;
+		}
+	}
+	if (!is_our_var(l, c->relid, &attno) || !is_runtime_constant(c->root, c->relid, r) ||
+		!is_equality(sa->opno, TEXTOID, sa->inputcollid) || exprType(r) != TEXTARRAYOID)
+		return;
+	role = column_role(c->columns, attno);
+	if (role == PRUNE_ACCOUNT || role == PRUNE_REGION)
+		add_bound(c->fdw_exprs, c->prune, role, 1, (Expr *) r);
+}
+
 /*
  * Look at clauses (RestrictInfos) of the table, relid in the query, and
  * put the expressions pruning can use into *fdw_exprs, with a description
@@ -224,113 +339,21 @@ void
 ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,
 					 CtTableKind kind, List **fdw_exprs, List **prune_private)
 {
-	bool		lookup = kind == CT_TABLE_HISTORY;
+	Classify	c = {root, relid, columns, kind == CT_TABLE_HISTORY, fdw_exprs, prune_private};
 	ListCell   *lc;
 
 	*fdw_exprs = NIL;
 	*prune_private = NIL;
 	foreach(lc, clauses)
 	{
-		RestrictInfo *ri = lfirst(lc);
-		Node	   *clause = (Node *) ri->clause;
-		AttrNumber	attno;
+		Node	   *clause = (Node *) ((RestrictInfo *) lfirst(lc))->clause;
 
-		/* read_only, NOT read_only */
-		if (lookup && (IsA(clause, Var) || is_notclause(clause)))
-		{
-			Node	   *v = IsA(clause, Var) ? clause : (Node *) get_notclausearg((Expr *) clause);
-			CtColumn   *col;
-
-			if (is_our_var(v, relid, &attno) && (col = find_column(columns, attno)) &&
-				lookup_attr(col) == CT_ATTR_READ_ONLY)
-				add_bound(fdw_exprs, prune_private, PRUNE_ATTR + CT_ATTR_READ_ONLY, 0,
-						  (Expr *) makeBoolConst(IsA(clause, Var), false));
-			continue;
-		}
-		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
-		{
-			OpExpr	   *op = (OpExpr *) clause;
-			Node	   *l = linitial(op->args),
-					   *r = lsecond(op->args);
-			bool		commuted = false;
-			int			role;
-
-			if (!is_our_var(l, relid, &attno))
-			{
-				Node	   *t = l;
-
-				l = r;
-				r = t;
-				commuted = true;
-				if (!is_our_var(l, relid, &attno))
-					continue;
-			}
-			if (!is_runtime_constant(root, relid, r))
-				continue;
-			if (lookup)
-			{
-				CtColumn   *col = find_column(columns, attno);
-				int			a = col ? lookup_attr(col) : -1;
-
-				if (a >= 0 && col->kind != CT_COL_RESOURCE_NAMES && col->kind != CT_COL_RESOURCE_TYPES &&
-					is_equality(op->opno, col->typid, op->inputcollid) &&
-					exprType(r) == col->typid)
-				{
-					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + a, 0, (Expr *) r);
-					continue;
-				}
-			}
-			role = column_role(columns, attno);
-			if (role == PRUNE_TIME)
-			{
-				int			s = time_strategy(op->opno, commuted);
-
-				if (s != 0 && exprType(r) == TIMESTAMPTZOID)
-					add_bound(fdw_exprs, prune_private, PRUNE_TIME, s, (Expr *) r);
-			}
-			else if ((role == PRUNE_ACCOUNT || role == PRUNE_REGION) &&
-					 is_equality(op->opno, TEXTOID, op->inputcollid) && exprType(r) == TEXTOID)
-				add_bound(fdw_exprs, prune_private, role, 0, (Expr *) r);
-		}
+		if (c.lookup && (IsA(clause, Var) || is_notclause(clause)))
+			classify_bool(&c, clause);
+		else if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+			classify_op(&c, (OpExpr *) clause);
 		else if (IsA(clause, ScalarArrayOpExpr))
-		{
-			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
-			Node	   *l = linitial(sa->args),
-					   *r = lsecond(sa->args);
-			CtColumn   *col;
-			int			role;
-
-			if (!sa->useOr)
-				continue;		/* = ALL (...) */
-			if (lookup)
-			{
-				/* 'x' = ANY(resource_names) */
-				if (is_our_var(r, relid, &attno) && (col = find_column(columns, attno)) &&
-					(col->kind == CT_COL_RESOURCE_NAMES || col->kind == CT_COL_RESOURCE_TYPES) &&
-					is_runtime_constant(root, relid, l) && exprType(l) == TEXTOID &&
-					is_equality(sa->opno, TEXTOID, sa->inputcollid))
-				{
-					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 0, (Expr *) l);
-					continue;
-				}
-				/* event_name IN ('a', 'b') */
-				if (is_our_var(l, relid, &attno) && (col = find_column(columns, attno)) &&
-					lookup_attr(col) >= 0 && col->kind != CT_COL_RESOURCE_NAMES &&
-					col->kind != CT_COL_RESOURCE_TYPES && is_runtime_constant(root, relid, r) &&
-					is_equality(sa->opno, col->typid, sa->inputcollid) &&
-					exprType(r) == get_array_type(col->typid))
-				{
-					add_bound(fdw_exprs, prune_private, PRUNE_ATTR + lookup_attr(col), 1, (Expr *) r);
-					continue;
-				}
-			}
-			if (!is_our_var(l, relid, &attno) || !is_runtime_constant(root, relid, r) ||
-				!is_equality(sa->opno, TEXTOID, sa->inputcollid) || exprType(r) != TEXTARRAYOID)
-				continue;
-			role = column_role(columns, attno);
-			if (role == PRUNE_ACCOUNT || role == PRUNE_REGION)
-				add_bound(fdw_exprs, prune_private, role, 1, (Expr *) r);
-		}
+			classify_any(&c, (ScalarArrayOpExpr *) clause);
 	}
 }
 
@@ -470,90 +493,60 @@ ctfdw_prune_time_bounds(List *prune_private, bool *lower, bool *upper)
 	}
 }
 
-/*
- * Evaluate the pruning expressions and work out the window, accounts and
- * regions, within the table's account_ids and regions.  Runs when the
- * scan first fetches and after each rescan whose parameters changed, in
- * the caller's memory context, which must last as long as the window.
- *
- * A qual that can never be true (a NULL bound, contradictory bounds, a
- * value outside the table's options) makes the window empty: nothing
- * needs to be read at all.
- */
-void
-ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
-				  CtFdwOptions *opts, CtWindow *w)
+/* A bound on event_time: strategy is the operator's, as if column op t. */
+static void
+apply_time(CtWindow *w, int strategy, TimestampTz t)
 {
-	ListCell   *lc;
-
-	memset(w, 0, sizeof(*w));
-	foreach(lc, prune_private)
+	if (strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber &&
+		(!w->has_upper || t < w->upper))
 	{
-		List	   *p = lfirst(lc);
-		int			kind = linitial_int(p),
-					strategy = lsecond_int(p),
-					idx = lthird_int(p);
-		ExprState  *es = list_nth(expr_states, idx);
-		Oid			type = exprType((Node *) es->expr);
-		bool		isnull;
-		Datum		d = ExecEvalExprSwitchContext(es, econtext, &isnull);
-
-		if (isnull)
-		{
-			w->empty = true;
-			continue;
-		}
-		if (kind == PRUNE_TIME)
-		{
-			TimestampTz t;
-
-			Assert(type == TIMESTAMPTZOID);
-			t = DatumGetTimestampTz(d);
-			if (strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber &&
-				(!w->has_upper || t < w->upper))
-			{
-				w->upper = t;
-				w->has_upper = true;
-			}
-			if (strategy != BTLessStrategyNumber && strategy != BTLessEqualStrategyNumber &&
-				(!w->has_lower || t > w->lower))
-			{
-				w->lower = t;
-				w->has_lower = true;
-			}
-		}
-		else if (kind == PRUNE_ACCOUNT || kind == PRUNE_REGION)
-		{
-			bool		acct = kind == PRUNE_ACCOUNT;
-			List	   *v = valid_only(text_values(d, strategy == 1, TEXTOID),
-									   acct ? ctfdw_valid_account : ctfdw_valid_region);
-
-			if (acct)
-				w->accounts = restrict_to(w->accounts, w->accounts_pushed, v);
-			else
-				w->regions = restrict_to(w->regions, w->regions_pushed, v);
-			*(acct ? &w->accounts_pushed : &w->regions_pushed) = true;
-		}
-		else
-		{
-			int			a = kind - PRUNE_ATTR;
-			List	   *v = text_values(d, strategy == 1, type);
-			ListCell   *vc;
-
-			/*
-			 * 'a' = ANY(resource_types) AND 'b' = ANY(resource_types): an
-			 * event may hold both.  Either value alone is a filter; the
-			 * first is kept, and the rest are checked on each row.
-			 */
-			if ((a == CT_ATTR_RESOURCE_NAME || a == CT_ATTR_RESOURCE_TYPE) && w->attr_pushed[a])
-				continue;
-			foreach(vc, v)
-				w->attr_unsendable[a] |= !lookup_value_ok(lfirst(vc));
-			w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a], v);
-			w->attr_pushed[a] = true;
-		}
+		w->upper = t;
+		w->has_upper = true;
 	}
+	if (strategy != BTLessStrategyNumber && strategy != BTLessEqualStrategyNumber &&
+		(!w->has_lower || t > w->lower))
+	{
+		w->lower = t;
+		w->has_lower = true;
+	}
+}
 
+/* Accounts or regions a condition allows (values that cannot be one match nothing). */
+static void
+apply_folders(CtWindow *w, bool acct, List *values)
+{
+	List	   *v = valid_only(values, acct ? ctfdw_valid_account : ctfdw_valid_region);
+
+	if (acct)
+		w->accounts = restrict_to(w->accounts, w->accounts_pushed, v);
+	else
+		w->regions = restrict_to(w->regions, w->regions_pushed, v);
+	*(acct ? &w->accounts_pushed : &w->regions_pushed) = true;
+}
+
+/* Values of LookupEvents attribute a a condition allows. */
+static void
+apply_attr(CtWindow *w, int a, List *v)
+{
+	ListCell   *vc;
+
+	/*
+	 * 'a' = ANY(resource_types) AND 'b' = ANY(resource_types): an event may
+	 * hold both.  Either value alone is a filter; the first is kept, and the
+	 * rest are checked on each row.
+	 */
+	if ((a == CT_ATTR_RESOURCE_NAME || a == CT_ATTR_RESOURCE_TYPE) && w->attr_pushed[a])
+		return;
+	foreach(vc, v)
+		w->attr_unsendable[a] |= !lookup_value_ok(lfirst(vc));
+	w->attr_values[a] = restrict_to(w->attr_values[a], w->attr_pushed[a], v);
+	w->attr_pushed[a] = true;
+}
+
+/* Infinite and impossible bounds, and the table's options as a boundary. */
+static void
+finish_window(CtFdwOptions *opts, CtWindow *w)
+{
 	/*
 	 * Infinite bounds: "< infinity" bounds nothing, "> infinity" leaves
 	 * nothing (no event has an infinite time).
@@ -590,4 +583,42 @@ ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
 	for (int a = 0; a < CT_NUM_ATTRS; a++)
 		if (w->attr_pushed[a] && w->attr_values[a] == NIL)
 			w->empty = true;
+}
+
+/*
+ * Evaluate the pruning expressions and work out the window, accounts and
+ * regions, within the table's account_ids and regions.  Runs when the
+ * scan first fetches and after each rescan whose parameters changed, in
+ * the caller's memory context, which must last as long as the window.
+ *
+ * A qual that can never be true (a NULL bound, contradictory bounds, a
+ * value outside the table's options) makes the window empty: nothing
+ * needs to be read at all.
+ */
+void
+ctfdw_eval_window(List *prune_private, List *expr_states, ExprContext *econtext,
+				  CtFdwOptions *opts, CtWindow *w)
+{
+	ListCell   *lc;
+
+	memset(w, 0, sizeof(*w));
+	foreach(lc, prune_private)
+	{
+		List	   *p = lfirst(lc);
+		int			kind = linitial_int(p),
+					strategy = lsecond_int(p);
+		ExprState  *es = list_nth(expr_states, lthird_int(p));
+		bool		isnull;
+		Datum		d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+
+		if (isnull)
+			w->empty = true;
+		else if (kind == PRUNE_TIME)
+			apply_time(w, strategy, DatumGetTimestampTz(d));
+		else if (kind == PRUNE_ACCOUNT || kind == PRUNE_REGION)
+			apply_folders(w, kind == PRUNE_ACCOUNT, text_values(d, strategy == 1, TEXTOID));
+		else
+			apply_attr(w, kind - PRUNE_ATTR, text_values(d, strategy == 1, exprType((Node *) es->expr)));
+	}
+	finish_window(opts, w);
 }

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "ct_json.h"
-#include "ct_s3.h"
+#include "ct_request.h"
 
 #define CT_LOOKUP_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 

@@ -80,11 +80,7 @@ struct CtHttpReq
 	bool		refused;		/* never sent: an unsafe URL or header */
 	bool		too_big;		/* the kept body went over max_body */
 
-	/* private */
-	void	   *easy;
-	void	   *slist;
-	CtHttp	   *owner;
-	CtHttpReq  *next_done;
+	struct CtHttpPrivate *priv; /* http.c's own */
 };
 
 extern CtHttp *ct_http_create(const CtHttpConfig *cfg);

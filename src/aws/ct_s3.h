@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "ct_buf.h"
+#include "ct_request.h"
 #include "ct_sigv4.h"
 
 /* ---- trail_key.c ---- */
@@ -44,39 +45,14 @@ extern void ct_trail_region_prefix(CtBuf *out, const char *prefix, const char *o
 								   const char *account, bool insight, const char *region);
 extern void ct_trail_start_after(CtBuf *out, const char *region_prefix, const char *account,
 								 bool insight, const char *region, long long from);
-extern long long ct_timegm(int y, int mo, int d, int h, int mi, int s);
 
 /* ---- s3.c ---- */
 
-typedef struct CtEndpoint
-{
-	char	   *scheme;			/* "https" or "http" */
-	char	   *host;			/* host name or address, no port */
-	int			port;			/* 0: scheme default */
-	char	   *base_path;		/* "" or "/something", no trailing slash */
-} CtEndpoint;
-
-extern bool ct_parse_endpoint(const char *url, CtEndpoint *ep, char *err, size_t errlen);
-extern void ct_free_endpoint(CtEndpoint *ep);
 extern bool ct_bucket_virtual_ok(const CtEndpoint *ep, const char *bucket);
-
-/* A request ready for the HTTP layer: URL plus header lines. */
-typedef struct CtPrepared
-{
-	CtBuf		url;
-	char	   *headers[8];		/* "Name: value" lines, malloc'd */
-	int			nheaders;
-} CtPrepared;
-
 extern bool ct_s3_prepare(CtPrepared *out, const CtEndpoint *ep, bool virtual_host,
 						  const char *bucket, const char *key, const char *query,
 						  const char *region, const CtCredentials *cred,
 						  long long now, const char *range);
-extern void ct_prepared_free(CtPrepared *p);
-extern void ct_prepared_header(CtPrepared *p, const char *name, const char *value);
-extern bool ct_prepared_ok(const CtPrepared *p);
-extern void ct_endpoint_host(CtBuf *out, const CtEndpoint *ep, const char *label);
-extern void ct_sign_into(CtPrepared *out, CtSignRequest *r, const CtCredentials *cred);
 
 typedef struct CtS3Object
 {
@@ -101,15 +77,4 @@ extern void ct_s3_list_query(CtBuf *out, const char *prefix, const char *delimit
 							 const char *start_after, const char *token, int max_keys);
 
 /* An AWS error reply, from S3/STS XML or a JSON 1.1 body. */
-typedef struct CtAwsError
-{
-	char		code[128];
-	char		message[512];
-	char		region[32];		/* S3 redirect hints */
-	char		request_id[128];
-} CtAwsError;
-
-extern void ct_parse_aws_error(const char *body, size_t len, CtAwsError *e);
-extern char *ct_xml_value(const char *xml, size_t len, const char *tag, const char **next);
-
 #endif							/* CT_S3_H */

@@ -13,7 +13,7 @@
 #ifndef CT_STS_H
 #define CT_STS_H
 
-#include "ct_s3.h"
+#include "ct_request.h"
 
 extern char *ct_sts_assume_role_body(const char *role_arn, const char *session_name,
 									 const char *external_id, int duration);

@@ -44,6 +44,22 @@ struct CtHttp
 	CtHttpReq  *done_tail;
 };
 
+/* What a request holds of libcurl and of its multi handle. */
+struct CtHttpPrivate
+{
+	CURL	   *easy;
+	struct curl_slist *slist;
+	CtHttp	   *owner;			/* started on it, not yet detached */
+	CtHttpReq  *next_done;
+};
+
+/* A request and its private part, in one allocation. */
+typedef struct CtHttpReqAlloc
+{
+	CtHttpReq	req;
+	struct CtHttpPrivate priv;
+} CtHttpReqAlloc;
+
 static bool curl_ready;
 
 CtHttp *
@@ -81,16 +97,16 @@ ct_http_create(const CtHttpConfig *cfg)
 static void
 detach(CtHttp *http, CtHttpReq *req)
 {
-	if (req->easy)
+	if (req->priv->easy)
 	{
-		curl_multi_remove_handle(http->multi, req->easy);
-		curl_easy_cleanup(req->easy);
-		req->easy = NULL;
+		curl_multi_remove_handle(http->multi, req->priv->easy);
+		curl_easy_cleanup(req->priv->easy);
+		req->priv->easy = NULL;
 	}
-	if (req->slist)
+	if (req->priv->slist)
 	{
-		curl_slist_free_all(req->slist);
-		req->slist = NULL;
+		curl_slist_free_all(req->priv->slist);
+		req->priv->slist = NULL;
 	}
 	for (int i = 0; i < http->nlive; i++)
 		if (http->live[i] == req)
@@ -105,8 +121,8 @@ ct_http_free(CtHttpReq *req)
 {
 	if (!req)
 		return;
-	if (req->owner)
-		detach(req->owner, req);
+	if (req->priv->owner)
+		detach(req->priv->owner, req);
 	free(req->url);
 	for (int i = 0; i < req->nheaders; i++)
 		free(req->headers[i]);
@@ -126,7 +142,7 @@ ct_http_destroy(CtHttp *http)
 		CtHttpReq  *req = http->live[0];
 
 		detach(http, req);
-		req->owner = NULL;
+		req->priv->owner = NULL;
 	}
 	curl_multi_cleanup(http->multi);
 	free(http->live);
@@ -137,10 +153,12 @@ ct_http_destroy(CtHttp *http)
 CtHttpReq *
 ct_http_request(const char *url)
 {
-	CtHttpReq  *req = calloc(1, sizeof(CtHttpReq));
+	CtHttpReqAlloc *a = calloc(1, sizeof(CtHttpReqAlloc));
+	CtHttpReq  *req = a ? &a->req : NULL;
 
 	if (!req)
 		return NULL;
+	req->priv = &a->priv;
 	req->url = ct_strdup(url);
 	if (!req->url)
 	{
@@ -263,7 +281,7 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	size_t		len = size * n;
 
 	if (req->status == 0)
-		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
+		curl_easy_getinfo(req->priv->easy, CURLINFO_RESPONSE_CODE, &req->status);
 	if (req->sink && req->status >= 200 && req->status < 300)
 	{
 		if (!req->sink(req, data, len))
@@ -293,9 +311,9 @@ static void
 queue_done(CtHttp *http, CtHttpReq *req)
 {
 	req->done = true;
-	req->next_done = NULL;
+	req->priv->next_done = NULL;
 	if (http->done_tail)
-		http->done_tail->next_done = req;
+		http->done_tail->priv->next_done = req;
 	else
 		http->done_head = req;
 	http->done_tail = req;
@@ -331,8 +349,8 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 	c = curl_easy_init();
 	if (!c)
 		return false;
-	req->easy = c;
-	req->owner = http;
+	req->priv->easy = c;
+	req->priv->owner = http;
 	for (int i = 0; i < req->nheaders; i++)
 	{
 		struct curl_slist *t = curl_slist_append(sl, req->headers[i]);
@@ -341,14 +359,14 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 		{
 			curl_slist_free_all(sl);
 			curl_easy_cleanup(c);
-			req->easy = NULL;
+			req->priv->easy = NULL;
 			return false;
 		}
 		sl = t;
 	}
 	/* libcurl would add "Expect: 100-continue" to POSTs; AWS does not need it */
 	sl = curl_slist_append(sl, "Expect:");
-	req->slist = sl;
+	req->priv->slist = sl;
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	/* send the path that was signed: no removal of "." and ".." segments */
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
@@ -406,10 +424,10 @@ ct_http_start(CtHttp *http, CtHttpReq *req)
 void
 ct_http_resume(CtHttpReq *req)
 {
-	if (req->paused && req->easy)
+	if (req->paused && req->priv->easy)
 	{
 		req->paused = false;
-		curl_easy_pause(req->easy, CURLPAUSE_CONT);
+		curl_easy_pause(req->priv->easy, CURLPAUSE_CONT);
 	}
 }
 
@@ -478,7 +496,7 @@ ct_http_poll(CtHttp *http, int timeout_ms)
 	{
 		int			n = 0;
 
-		for (CtHttpReq *r = http->done_head; r; r = r->next_done)
+		for (CtHttpReq *r = http->done_head; r; r = r->priv->next_done)
 			n++;
 		return n;
 	}
@@ -491,10 +509,10 @@ ct_http_next_done(CtHttp *http)
 
 	if (req)
 	{
-		http->done_head = req->next_done;
+		http->done_head = req->priv->next_done;
 		if (!http->done_head)
 			http->done_tail = NULL;
-		req->next_done = NULL;
+		req->priv->next_done = NULL;
 	}
 	return req;
 }
