@@ -36,7 +36,17 @@ typedef enum CtRecordStatus
 /* Largest single record accepted (CloudTrail caps parts at 100 KB each). */
 #define CT_MAX_RECORD_BYTES (16 * 1024 * 1024)
 
+/* Which library inflates: the build's choice (ISA-L if it was found), or one. */
+typedef enum CtInflater
+{
+	CT_INFLATE_DEFAULT,
+	CT_INFLATE_ZLIB,
+	CT_INFLATE_ISAL
+} CtInflater;
+
 extern CtRecordReader *ct_rr_create(bool gzipped);
+extern CtRecordReader *ct_rr_create_with(bool gzipped, CtInflater how);
+extern const char *ct_rr_inflater(CtInflater how);
 extern void ct_rr_destroy(CtRecordReader *rr);
 extern bool ct_rr_push(CtRecordReader *rr, const char *data, size_t len);
 extern void ct_rr_set_eof(CtRecordReader *rr);
