@@ -26,7 +26,8 @@ typedef struct CtRecordReader CtRecordReader;
 
 typedef enum CtRecordStatus
 {
-	CT_REC_RECORD,				/* *rec / *len hold the next record */
+	CT_REC_RECORD,				/* *rec / *len hold the next record, until
+								 * the next call on this reader */
 	CT_REC_NEED_INPUT,			/* push more bytes (or mark the end); also
 								 * returned when the host asks to stop */
 	CT_REC_END,					/* the file ended cleanly */

@@ -655,19 +655,6 @@ ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
 	if (rr->error[0])
 		return CT_REC_ERROR;
 
-	/* drop what the consumer has already taken */
-	if (rr->state != S_RECORD && rr->scan > 0)
-	{
-		ct_buf_consume(&rr->out, rr->scan);
-		rr->scan = 0;
-	}
-	else if (rr->state == S_RECORD && rr->rec_start > 0)
-	{
-		ct_buf_consume(&rr->out, rr->rec_start);
-		rr->scan -= rr->rec_start;
-		rr->rec_start = 0;
-	}
-
 	for (;;)
 	{
 		size_t		rs,
@@ -684,11 +671,18 @@ ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
 		}
 		if (st == CT_REC_ERROR)
 			return st;
-		/* keep the buffer small: drop scanned bytes before inflating more */
-		if (rr->state != S_RECORD && rr->scan > 0)
+		/*
+		 * Keep the buffer small: drop what has been scanned, but a record
+		 * begun, before inflating more.  Only here: dropping after each
+		 * record would move the rest of the chunk once per record.
+		 */
+		if (rr->state == S_RECORD ? rr->rec_start > 0 : rr->scan > 0)
 		{
-			ct_buf_consume(&rr->out, rr->scan);
-			rr->scan = 0;
+			size_t		drop = rr->state == S_RECORD ? rr->rec_start : rr->scan;
+
+			ct_buf_consume(&rr->out, drop);
+			rr->scan -= drop;
+			rr->rec_start = 0;
 		}
 		if (!inflate_more(rr, &progress))
 			return CT_REC_ERROR;
