@@ -8,6 +8,7 @@ OBJS = \
 	src/prune.o \
 	src/scan.o \
 	src/tuple.o \
+	src/inflater.o \
 	src/aws/buf.o \
 	src/aws/sigv4.o \
 	src/aws/http.o \
