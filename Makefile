@@ -14,6 +14,7 @@ OBJS = \
 	src/store_s3.o \
 	src/store_dir.o \
 	src/tuple.o \
+	src/inflater.o \
 	src/aws/buf.o \
 	src/aws/sigv4.o \
 	src/aws/http.o \
@@ -35,7 +36,23 @@ DATA = cloudtrail_fdw--1.0.sql
 PGFILEDESC = "cloudtrail_fdw - foreign data wrapper for AWS CloudTrail"
 
 DEPS = libcurl json-c openssl zlib
-PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS))
+
+# Inflate with Intel ISA-L when it is there (Debian: libisal-dev), else with
+# zlib; WITH_ISAL=0 builds with zlib whatever is installed.  A change of
+# choice rebuilds what it touches (the stamp file).
+WITH_ISAL ?= $(shell pkg-config --exists libisal && echo 1 || echo 0)
+ifeq ($(WITH_ISAL),1)
+DEPS += libisal
+INFLATE_CFLAGS = -DCT_WITH_ISAL=1
+$(info cloudtrail_fdw: inflating with ISA-L (libisal $(shell pkg-config --modversion libisal)); make WITH_ISAL=0 for zlib)
+else
+INFLATE_CFLAGS = -DCT_WITH_ISAL=0
+$(info cloudtrail_fdw: inflating with zlib (no libisal found, or WITH_ISAL=0))
+endif
+INFLATE_STAMP = src/aws/inflate.stamp
+$(shell echo $(WITH_ISAL) | cmp -s - $(INFLATE_STAMP) || echo $(WITH_ISAL) >$(INFLATE_STAMP))
+
+PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS)) $(INFLATE_CFLAGS)
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 
 REGRESS = options trail_scan event_history
@@ -49,14 +66,14 @@ UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/
 	test/unit/test_http test/unit/test_digest
 
 EXTRA_CLEAN = $(UNIT_TESTS) test/unit/*.o results regression.diffs regression.out \
-	test/fuzz/replay_* test/fuzz/*.fuzzer
+	test/fuzz/replay_* test/fuzz/*.fuzzer $(INFLATE_STAMP)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 test/unit/%: test/unit/%.c test/unit/unit.h $(AWS_OBJS)
-	$(CC) $(CFLAGS) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< $(AWS_OBJS) \
+	$(CC) $(CFLAGS) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) $(INFLATE_CFLAGS) -o $@ $< $(AWS_OBJS) \
 		$(shell pkg-config --libs $(DEPS))
 
 unit: $(UNIT_TESTS)
@@ -69,12 +86,12 @@ FUZZ_TARGETS = fuzz_records fuzz_replies fuzz_digest
 SANITIZE = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
 
-test/fuzz/replay_%: test/fuzz/%.c test/fuzz/replay.c $(AWS_SRCS) $(HEADERS)
-	$(CC) $(SANITIZE) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< test/fuzz/replay.c \
+test/fuzz/replay_%: test/fuzz/%.c test/fuzz/replay.c $(AWS_SRCS) $(HEADERS) $(INFLATE_STAMP)
+	$(CC) $(SANITIZE) -Isrc/aws $(shell pkg-config --cflags $(DEPS)) $(INFLATE_CFLAGS) -o $@ $< test/fuzz/replay.c \
 		$(AWS_SRCS) $(shell pkg-config --libs $(DEPS))
 
-test/fuzz/%.fuzzer: test/fuzz/%.c $(AWS_SRCS) $(HEADERS)
-	$(FUZZ_CC) $(SANITIZE) -fsanitize=fuzzer -Isrc/aws $(shell pkg-config --cflags $(DEPS)) -o $@ $< \
+test/fuzz/%.fuzzer: test/fuzz/%.c $(AWS_SRCS) $(HEADERS) $(INFLATE_STAMP)
+	$(FUZZ_CC) $(SANITIZE) -fsanitize=fuzzer -Isrc/aws $(shell pkg-config --cflags $(DEPS)) $(INFLATE_CFLAGS) -o $@ $< \
 		$(AWS_SRCS) $(shell pkg-config --libs $(DEPS))
 
 fuzz-replay: $(FUZZ_TARGETS:%=test/fuzz/replay_%)
@@ -85,3 +102,4 @@ fuzzers: $(FUZZ_TARGETS:%=test/fuzz/%.fuzzer)
 # PGXS does not track header dependencies: every object depends on every header
 HEADERS = $(wildcard src/*.h src/aws/*.h)
 $(OBJS) $(AWS_OBJS): $(HEADERS)
+src/aws/records.o: $(INFLATE_STAMP)

@@ -13,6 +13,12 @@ RETURNS void
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;
 
+-- 'ISA-L 2.30.0' or 'zlib 1.2.13': the library this build inflates log files with
+CREATE FUNCTION cloudtrail_fdw_inflater()
+RETURNS text
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT PARALLEL SAFE;
+
 CREATE FOREIGN DATA WRAPPER cloudtrail_fdw
   HANDLER cloudtrail_fdw_handler
   VALIDATOR cloudtrail_fdw_validator;

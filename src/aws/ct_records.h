@@ -26,7 +26,8 @@ typedef struct CtRecordReader CtRecordReader;
 
 typedef enum CtRecordStatus
 {
-	CT_REC_RECORD,				/* *rec / *len hold the next record */
+	CT_REC_RECORD,				/* *rec / *len hold the next record, until
+								 * the next call on this reader */
 	CT_REC_NEED_INPUT,			/* push more bytes (or mark the end); also
 								 * returned when the host asks to stop */
 	CT_REC_END,					/* the file ended cleanly */
@@ -36,7 +37,17 @@ typedef enum CtRecordStatus
 /* Largest single record accepted (CloudTrail caps parts at 100 KB each). */
 #define CT_MAX_RECORD_BYTES (16 * 1024 * 1024)
 
+/* Which library inflates: the build's choice (ISA-L if it was found), or one. */
+typedef enum CtInflater
+{
+	CT_INFLATE_DEFAULT,
+	CT_INFLATE_ZLIB,
+	CT_INFLATE_ISAL
+} CtInflater;
+
 extern CtRecordReader *ct_rr_create(bool gzipped);
+extern CtRecordReader *ct_rr_create_with(bool gzipped, CtInflater how);
+extern const char *ct_rr_inflater(CtInflater how);
 extern void ct_rr_destroy(CtRecordReader *rr);
 extern bool ct_rr_push(CtRecordReader *rr, const char *data, size_t len);
 extern void ct_rr_set_eof(CtRecordReader *rr);

@@ -4,7 +4,10 @@
 Run by test/bench/run, which starts the cluster and the emulators.  Every
 figure is measured in this run on this machine, and reported as a ratio to
 references measured in the same run: DuckDB over the same files, and the
-decompression floor (zcat of every file).  Standard library only.
+decompression floors (zcat, and ISA-L's igzip -dc, of every file).  The
+directory table is read by the build under test and by a zlib build of the
+same tree (table bulk_dir_zlib), for the inflater's before and after.
+Standard library only.
 """
 import argparse
 import datetime as dt
@@ -83,6 +86,7 @@ def main():
               "out", "commit", "aws", "duckdb", "scale", "latency-ms", "runs"):
         p.add_argument("--" + k, required=True)
     p.add_argument("--psql", nargs="+", default=["psql"])
+    p.add_argument("--bulk-only", action="store_true", help="skip the realistic trail (g)")
     A = p.parse_args()
     runs = int(A.runs)
     rows = []          # (section, measure, value, ratio text)
@@ -90,19 +94,33 @@ def main():
 
     # ---- references
     paths = log_files(A.bulk_data)
-    raw_bytes = 0
-    t0 = time.monotonic()
-    # zcat of every file to /dev/null: one process, all files
+    # zcat and igzip -dc of every file to /dev/null: one process, all files
     listing = A.out + ".files"
     with open(listing, "wb") as f:
         f.write(b"\0".join(x.encode() for x in paths))
-    with subprocess.Popen(["xargs", "-0", "-a", listing, "zcat"], stdout=subprocess.PIPE) as zp:
-        while True:
-            chunk = zp.stdout.read(1 << 20)
-            if not chunk:
-                break
-            raw_bytes += len(chunk)
-    zcat_s = time.monotonic() - t0
+
+    def decompress(cmd, n=runs):
+        """Seconds and bytes out of one decompressor over every file (the best of n runs)."""
+        times, sizes = [], set()
+        for _ in range(n):
+            n = 0
+            t0 = time.monotonic()
+            with subprocess.Popen(["xargs", "-0", "-a", listing] + cmd, stdout=subprocess.PIPE) as zp:
+                while True:
+                    chunk = zp.stdout.read(1 << 20)
+                    if not chunk:
+                        break
+                    n += len(chunk)
+            times.append(time.monotonic() - t0)
+            sizes.add(n)
+        if len(sizes) != 1:
+            sys.exit(f"{cmd[0]} gave {sizes} bytes")
+        return min(times), sizes.pop()
+
+    zcat_s, raw_bytes = decompress(["zcat"])
+    igzip_s, igzip_bytes = decompress(["igzip", "-dc"])
+    if igzip_bytes != raw_bytes:
+        sys.exit(f"igzip -dc gave {igzip_bytes} bytes, zcat {raw_bytes}")
     nfiles = len(paths)
     events = sum(f["records"] for f in files(A.bulk_data) if not f.get("insight"))
     mb = raw_bytes / 1e6
@@ -120,9 +138,11 @@ def main():
         rows.append({"section": section, "what": what, "seconds": secs,
                      "events_s": ev / secs, "mb_s": mbytes / secs,
                      "vs_duck1": secs / duck[1], "vs_duck2": secs / duck[2],
-                     "vs_zcat": secs / zcat_s, "rss_mb": rss / 1024 if rss else None})
+                     "vs_zcat": secs / zcat_s, "vs_igzip": secs / igzip_s,
+                     "rss_mb": rss / 1024 if rss else None})
 
     line("floor", "zcat of every file (1 process)", zcat_s)
+    line("floor", "igzip -dc of every file (1 process, ISA-L)", igzip_s)
     line("reference", "DuckDB read_json, 1 thread", duck[1])
     line("reference", "DuckDB read_json, 2 threads", duck[2])
 
@@ -141,6 +161,26 @@ def main():
             if n != events:
                 sys.exit(f"{label} counted {n}, expected {events}")
             line("(a,b) aggregate", f"{label}, {mode}", secs, rss)
+
+    # ---- the inflater: the directory table, serial, by a zlib build and by this
+    # build, and the two floors, in turns (the best of each over the rounds), so
+    # that load from outside falls on all four alike
+    builds = (("bulk_dir_zlib", "zlib_build_inflater"), ("bulk_dir", "cloudtrail_fdw_inflater"))
+    inflate = {t: [999.0, psql(f"SELECT {fn}()")[1], 0] for t, fn in builds}
+    floors = {"zcat": 999.0, "igzip": 999.0}
+    rounds = max(runs, 5)
+    for _ in range(rounds):
+        for t, _fn in builds:
+            secs, out, rss = psql(f"{SERIAL}; " + AGG.format(t=t))
+            if int(out.split("|")[0]) != events:
+                sys.exit(f"{t} counted {out}, expected {events}")
+            inflate[t][0] = min(inflate[t][0], secs)
+            inflate[t][2] = max(inflate[t][2], rss)
+        floors["igzip"] = min(floors["igzip"], decompress(["igzip", "-dc"], 1)[0])
+        floors["zcat"] = min(floors["zcat"], decompress(["zcat"], 1)[0])
+    for t, _fn in builds:
+        secs, lib, rss = inflate[t]
+        line("inflater", f"directory table, serial, inflating with {lib}", secs, rss)
 
     # ---- (f): every column
     (secs, out, _), rss = best(lambda: psql(f"{SERIAL}; SELECT count(*) FROM (SELECT t.* FROM bulk_s3 t OFFSET 0) x"), runs)
@@ -178,43 +218,45 @@ def main():
         line("(e) windows", f"{label}, serial", secs, rss, ev=int(out) or 1, mbytes=0.0001)
 
     # ---- (g): the realistic trail, 50 ms a request
-    real_files = [f for f in files(A.real_data) if not f.get("insight")]
-    lat = int(A.latency_ms) / 1000
-    bound = 32 / lat
-    ctl(A.real_port, "latency", {"ms": int(A.latency_ms)})
-    secs, out, rss = psql(f"{SERIAL}; " + AGG.format(t="real_s3"))
-    real_events = int(out.split("|")[0])
-    g_full = secs
-    line("(g) realistic trail", f"S3 table, {len(real_files)} files of 1-10 records, {A.latency_ms} ms a request",
-         secs, rss, ev=real_events)
-    day_lo = end - 86400
-    ctl(A.real_port, "reset", {})
-    ctl(A.real_port, "latency", {"ms": int(A.latency_ms)})
-    lo_s = dt.datetime.fromtimestamp(day_lo, dt.timezone.utc).isoformat()
-    hi_s = dt.datetime.fromtimestamp(end, dt.timezone.utc).isoformat()
-    secs_day, out_day, rss_day = psql(f"{SERIAL}; SELECT count(*) FROM real_s3 WHERE event_time >= '{lo_s}' AND event_time < '{hi_s}'")
-    day_gets = len([e for e in ctl(A.real_port, "log") if e.get("op") == "GetObject"])
-    line("(g) realistic trail", "S3 table, 1-day window", secs_day, rss_day, ev=int(out_day), mbytes=0.0001)
-    # aws s3 sync of the same prefix, then the directory table
-    sync_dir = os.path.join(A.out + ".sync")
-    env = dict(os.environ, CTEMU_ENDPOINT=f"http://127.0.0.1:{A.real_port}",
-               AWS_ACCESS_KEY_ID="AKIACTFDWEXAMPLE1111",
-               AWS_SECRET_ACCESS_KEY="ctfdwSecret1111/EXAMPLEKEY+aaaaaaaaaaaaaaa",
-               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    t0 = time.monotonic()
-    subprocess.run([A.aws, "s3", "sync", "--quiet", "--exclude", "*", "--include", "*_CloudTrail_*",
-                    "s3://trail-bucket/AWSLogs/", os.path.join(sync_dir, "AWSLogs")],
-                   env=env, check=True)
-    sync_s = time.monotonic() - t0
-    subprocess.run(["chmod", "-R", "a+rX", sync_dir], check=True)
-    secs_dir, out_dir, _ = psql(f"{SERIAL}; CREATE FOREIGN TABLE IF NOT EXISTS real_dir (event_name text, event_time timestamptz) "
-                                f"SERVER real OPTIONS (directory '{sync_dir}'); " + AGG.format(t="real_dir"))
-    if int(out_dir.split("|")[0]) != real_events:
-        sys.exit("the synced copy does not hold the same events")
-    line("(g) realistic trail", f"aws s3 sync ({sync_s:.1f} s) + directory table ({secs_dir:.1f} s)",
-         sync_s + secs_dir, None, ev=real_events)
-    ctl(A.real_port, "latency", {"ms": 0})
+    if not A.bulk_only:
+        real_files = [f for f in files(A.real_data) if not f.get("insight")]
+        lat = int(A.latency_ms) / 1000
+        bound = 32 / lat
+        ctl(A.real_port, "latency", {"ms": int(A.latency_ms)})
+        secs, out, rss = psql(f"{SERIAL}; " + AGG.format(t="real_s3"))
+        real_events = int(out.split("|")[0])
+        g_full = secs
+        line("(g) realistic trail", f"S3 table, {len(real_files)} files of 1-10 records, {A.latency_ms} ms a request",
+             secs, rss, ev=real_events)
+        day_lo = end - 86400
+        ctl(A.real_port, "reset", {})
+        ctl(A.real_port, "latency", {"ms": int(A.latency_ms)})
+        lo_s = dt.datetime.fromtimestamp(day_lo, dt.timezone.utc).isoformat()
+        hi_s = dt.datetime.fromtimestamp(end, dt.timezone.utc).isoformat()
+        secs_day, out_day, rss_day = psql(f"{SERIAL}; SELECT count(*) FROM real_s3 WHERE event_time >= '{lo_s}' AND event_time < '{hi_s}'")
+        day_gets = len([e for e in ctl(A.real_port, "log") if e.get("op") == "GetObject"])
+        line("(g) realistic trail", "S3 table, 1-day window", secs_day, rss_day, ev=int(out_day), mbytes=0.0001)
+        # aws s3 sync of the same prefix, then the directory table
+        sync_dir = os.path.join(A.out + ".sync")
+        env = dict(os.environ, CTEMU_ENDPOINT=f"http://127.0.0.1:{A.real_port}",
+                   AWS_ACCESS_KEY_ID="AKIACTFDWEXAMPLE1111",
+                   AWS_SECRET_ACCESS_KEY="ctfdwSecret1111/EXAMPLEKEY+aaaaaaaaaaaaaaa",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        t0 = time.monotonic()
+        subprocess.run([A.aws, "s3", "sync", "--quiet", "--exclude", "*", "--include", "*_CloudTrail_*",
+                        "s3://trail-bucket/AWSLogs/", os.path.join(sync_dir, "AWSLogs")],
+                       env=env, check=True)
+        sync_s = time.monotonic() - t0
+        subprocess.run(["chmod", "-R", "a+rX", sync_dir], check=True)
+        secs_dir, out_dir, _ = psql(f"{SERIAL}; CREATE FOREIGN TABLE IF NOT EXISTS real_dir (event_name text, event_time timestamptz) "
+                                    f"SERVER real OPTIONS (directory '{sync_dir}'); " + AGG.format(t="real_dir"))
+        if int(out_dir.split("|")[0]) != real_events:
+            sys.exit("the synced copy does not hold the same events")
+        line("(g) realistic trail", f"aws s3 sync ({sync_s:.1f} s) + directory table ({secs_dir:.1f} s)",
+             sync_s + secs_dir, None, ev=real_events)
+        ctl(A.real_port, "latency", {"ms": 0})
+
 
     # ---- RESULTS.md
     cpu = "unknown"
@@ -230,16 +272,18 @@ def main():
              f"Each time is the best of {runs} runs unless one run is shown.\n")
     w.append(f"Bulk trail: {events:,} events in {nfiles:,} files (~150 records each), 7 days, 2 accounts, "
              f"2 regions; {raw_bytes / 1e6:.0f} MB of JSON, {sum(os.path.getsize(x) for x in paths) / 1e6:.1f} MB gzipped. "
-             f"Realistic trail: the same events in {len(real_files):,} files of 1-10 records, served with "
-             f"{A.latency_ms} ms added to every request.\n")
-    w.append("| section | what | seconds | events/s | MB/s of JSON | vs DuckDB 1 thread | vs DuckDB 2 threads | vs zcat floor | peak backend RSS |")
-    w.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+             + ("" if A.bulk_only else
+                f"Realistic trail: the same events in {len(real_files):,} files of 1-10 records, served with "
+                f"{A.latency_ms} ms added to every request.") + "\n")
+    w.append("| section | what | seconds | events/s | MB/s of JSON | vs DuckDB 1 thread | vs DuckDB 2 threads | vs zcat floor | vs igzip floor | peak backend RSS |")
+    w.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         small = r["mb_s"] < 0.01
         w.append(f"| {r['section']} | {r['what']} | {r['seconds']:.2f} | {r['events_s']:,.0f} | "
                  f"{'' if small else format(r['mb_s'], ',.0f')} | "
                  f"{'' if small else format(r['vs_duck1'], '.2f') + 'x'} | {'' if small else format(r['vs_duck2'], '.2f') + 'x'} | "
                  f"{'' if small else format(r['vs_zcat'], '.2f') + 'x'} | "
+                 f"{'' if small else format(r['vs_igzip'], '.2f') + 'x'} | "
                  f"{'' if r['rss_mb'] is None else format(r['rss_mb'], '.0f') + ' MB'} |")
     w.append("\nRatios are time over the reference's time: below 1 is faster than the reference.\n")
     w.append("## Requests for a time window (bulk trail, serial scan)\n")
@@ -251,12 +295,24 @@ def main():
     w.append("\nMinimum GETs: the files stamped in the window widened by the delivery delay (6 hours); minimum "
              "LISTs: one page per account and region folder holding such files. Discovery listings find the "
              "accounts and regions when the WHERE clause does not name them.\n")
-    w.append("## Many small files over a slow link\n")
-    w.append(f"Full scan: {len(real_files):,} GETs in {g_full:.1f} s = {len(real_files) / g_full:,.0f} files/s; "
-             f"the bound max_concurrency / latency is 32 / {lat:.3f} s = {bound:,.0f} files/s "
-             f"({len(real_files) / g_full / bound * 100:.0f}% of it). "
-             f"1-day window: {day_gets} GETs in {secs_day:.1f} s. "
-             f"`aws s3 sync` of the same files took {sync_s:.1f} s before the directory table could start.\n")
+    w.append("## Inflating: ISA-L against zlib (directory table, serial)\n")
+    w.append("| build | seconds | vs igzip -dc floor | vs zcat floor |")
+    w.append("|---|---:|---:|---:|")
+    for t, _fn in builds:
+        secs, lib, _ = inflate[t]
+        w.append(f"| {lib} (`cloudtrail_fdw_inflater()`) | {secs:.2f} | {secs / floors['igzip']:.2f}x | "
+                 f"{secs / floors['zcat']:.2f}x |")
+    w.append(f"\n`{AGG.format(t='...')}` on the bulk trail. The zlib row is the same tree built with "
+             f"`make WITH_ISAL=0`. The two builds and the two floors (`igzip -dc` {floors['igzip']:.2f} s, "
+             f"`zcat` {floors['zcat']:.2f} s: one process over every file, output counted and dropped) "
+             f"ran in turns, {rounds} rounds, and each figure is its best round.\n")
+    if not A.bulk_only:
+        w.append("## Many small files over a slow link\n")
+        w.append(f"Full scan: {len(real_files):,} GETs in {g_full:.1f} s = {len(real_files) / g_full:,.0f} files/s; "
+                 f"the bound max_concurrency / latency is 32 / {lat:.3f} s = {bound:,.0f} files/s "
+                 f"({len(real_files) / g_full / bound * 100:.0f}% of it). "
+                 f"1-day window: {day_gets} GETs in {secs_day:.1f} s. "
+                 f"`aws s3 sync` of the same files took {sync_s:.1f} s before the directory table could start.\n")
     with open(A.out, "w") as f:
         f.write("\n".join(w) + "\n")
     print("\n".join(w))

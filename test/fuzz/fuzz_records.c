@@ -4,9 +4,11 @@
  *		record scanner on every record it returns.
  *
  * The first byte chooses gzip or plain JSON and the size of the chunks the
- * rest is pushed in, as network reads would deliver it.
+ * rest is pushed in, as network reads would deliver it.  In a build with
+ * ISA-L, gzip goes through both inflaters, which must agree.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,29 +47,35 @@ scan_record(const char *rec, size_t len)
 	free(idx);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/*
+ * Read the input through one reader; every record's text goes to out (each
+ * followed by a NUL) when out is not NULL, and to the scanner when scan is
+ * set.  Returns the last status: CT_REC_END or CT_REC_ERROR.
+ */
+static CtRecordStatus
+read_input(const uint8_t *data, size_t size, CtInflater how, CtBuf *out, bool scan)
 {
-	CtRecordReader *rr;
-	size_t		chunk,
+	CtRecordReader *rr = ct_rr_create_with(data[0] & 1, how);
+	size_t		chunk = 1 + (data[0] >> 1) * 37,
 				off = 1;
 	const char *rec;
 	size_t		len;
 	bool		eof = false;
+	CtRecordStatus st;
 
-	if (size < 1)
-		return 0;
-	rr = ct_rr_create(data[0] & 1);
 	if (!rr)
-		return 0;
+		return CT_REC_ERROR;
 	ct_rr_set_max_size(rr, 1 << 20);
-	chunk = 1 + (data[0] >> 1) * 37;
 	for (;;)
 	{
-		CtRecordStatus st = ct_rr_next(rr, &rec, &len);
-
+		st = ct_rr_next(rr, &rec, &len);
 		if (st == CT_REC_RECORD)
-			scan_record(rec, len);
+		{
+			if (scan)
+				scan_record(rec, len);
+			if (out)
+				ct_buf_append(out, rec, len + 1);
+		}
 		else if (st == CT_REC_NEED_INPUT && !eof)
 		{
 			size_t		n = size - off < chunk ? size - off : chunk;
@@ -85,5 +93,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;				/* end, error, or input wanted past the end */
 	}
 	ct_rr_destroy(rr);
+	return st == CT_REC_END ? st : CT_REC_ERROR;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	CtBuf		a = CT_BUF_INIT,
+				b = CT_BUF_INIT;
+	CtRecordStatus sa,
+				sb;
+
+	if (size < 1)
+		return 0;
+	if (!(data[0] & 1) || ct_rr_inflater(CT_INFLATE_ISAL) == NULL)
+	{
+		(void) read_input(data, size, CT_INFLATE_DEFAULT, NULL, true);
+		return 0;
+	}
+
+	/*
+	 * A gzipped input goes through ISA-L and zlib: a file one of them reads
+	 * to the end the other must read to the end too, with the same records.
+	 */
+	sa = read_input(data, size, CT_INFLATE_ISAL, &a, true);
+	sb = read_input(data, size, CT_INFLATE_ZLIB, &b, false);
+	if (sa != sb || (sa == CT_REC_END && (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)))
+	{
+		fprintf(stderr, "ISA-L and zlib disagree: %s against %s, %zu against %zu bytes of records\n",
+				sa == CT_REC_END ? "end" : "error", sb == CT_REC_END ? "end" : "error", a.len, b.len);
+		abort();
+	}
+	ct_buf_free(&a);
+	ct_buf_free(&b);
 	return 0;
 }

@@ -6,6 +6,8 @@
  * Every record the splitter returns is compared, as parsed JSON, with the
  * same record taken from an independent whole-file parse (zlib gzread +
  * json-c), feeding the compressed bytes whole and one byte at a time.
+ * Every case that inflates runs once per inflater the build has (zlib, and
+ * ISA-L when it was found), and errors must be worded the same by both.
  */
 #include <json.h>
 #include <zlib.h>
@@ -28,6 +30,19 @@ static const char *real_files[] = {
 	"files/awsdocs/awsdocs_example_records.Records.json.gz",
 };
 
+/* the inflater under test, and a label prefix naming it */
+static CtInflater inflater = CT_INFLATE_ZLIB;
+static char inf_label[32];
+
+static int
+iok(int cond, const char *name)
+{
+	char		label[1024];
+
+	snprintf(label, sizeof(label), "%s: %s", inf_label, name);
+	return unit_ok(cond, label);
+}
+
 static char *
 gunzip_file(const char *path)
 {
@@ -44,12 +59,17 @@ gunzip_file(const char *path)
 	return b.data;
 }
 
-/* Feed data in pieces of "step" bytes; return the number of matching records, -1 on mismatch. */
+/*
+ * Feed data in pieces of "step" bytes, the first of them "first" bytes when
+ * that is not 0 (a transfer that broke there and went on from that byte, as
+ * the scanner resumes one); return the number of matching records, -1 on
+ * mismatch or error.
+ */
 static int
-read_all(const char *data, size_t len, size_t step, bool gz, json_object *want,
-		 char *err, size_t errlen)
+read_pieces(const char *data, size_t len, size_t first, size_t step, bool gz, json_object *want,
+			char *err, size_t errlen)
 {
-	CtRecordReader *rr = ct_rr_create(gz);
+	CtRecordReader *rr = ct_rr_create_with(gz, inflater);
 	size_t		pos = 0;
 	int			n = 0;
 
@@ -76,8 +96,9 @@ read_all(const char *data, size_t len, size_t step, bool gz, json_object *want,
 		}
 		else if (st == CT_REC_NEED_INPUT)
 		{
-			size_t		k = len - pos < step ? len - pos : step;
+			size_t		k = pos == 0 && first ? first : step;
 
+			k = len - pos < k ? len - pos : k;
 			if (k == 0)
 				ct_rr_set_eof(rr);
 			else
@@ -95,6 +116,13 @@ read_all(const char *data, size_t len, size_t step, bool gz, json_object *want,
 	}
 	ct_rr_destroy(rr);
 	return n;
+}
+
+static int
+read_all(const char *data, size_t len, size_t step, bool gz, json_object *want,
+		 char *err, size_t errlen)
+{
+	return read_pieces(data, len, 0, step, gz, want, err, errlen);
 }
 
 static void
@@ -121,21 +149,21 @@ real_data(void)
 		doc = plain ? json_tokener_parse(plain) : NULL;
 		recs = doc ? json_object_object_get(doc, "Records") : NULL;
 		snprintf(label, sizeof(label), "%s: reference parse", real_files[i]);
-		if (!unit_ok(gz && recs, label))
+		if (!iok(gz && recs, label))
 			continue;
 		want = (int) json_object_array_length(recs);
 		got = read_all(gz, len, len, true, recs, err, sizeof(err));
 		snprintf(label, sizeof(label), "%s: %d records, whole object (%s)", real_files[i], want, err);
-		unit_ok(got == want, label);
+		iok(got == want, label);
 		got = read_all(gz, len, 1, true, recs, err, sizeof(err));
 		snprintf(label, sizeof(label), "%s: %d records, one byte at a time (%s)", real_files[i], want, err);
-		unit_ok(got == want, label);
+		iok(got == want, label);
 		total += want;
 		json_object_put(doc);
 		free(gz);
 		free(plain);
 	}
-	unit_ok(total == 682, "real files: all 682 records compared");
+	iok(total == 682, "real files: all 682 records compared");
 }
 
 static char *
@@ -164,7 +192,7 @@ expect_error(const char *name, const char *data, size_t len, bool isgz, const ch
 	int			n = read_all(data, len, 7, isgz, NULL, err, sizeof(err));
 
 	snprintf(label, sizeof(label), "%s: error \"%s\"", name, err);
-	unit_ok(n < 0 && strstr(err, want_substr) != NULL, label);
+	iok(n < 0 && strstr(err, want_substr) != NULL, label);
 }
 
 static void
@@ -176,7 +204,7 @@ bad_input(void)
 	char	   *buf;
 	char		err[256];
 
-	unit_ok(read_all(ok, len, 3, true, NULL, err, sizeof(err)) == 2,
+	iok(read_all(ok, len, 3, true, NULL, err, sizeof(err)) == 2,
 			"braces and escaped quotes inside strings do not split records");
 	{
 		/* runs of backslashes before quotes, cut at every possible place */
@@ -186,12 +214,12 @@ bad_input(void)
 
 		for (size_t step = 1; step <= tl; step++)
 			all &= read_all(t, tl, step, false, NULL, err, sizeof(err)) == 2;
-		unit_ok(all, "backslash runs before quotes, split at every chunk size");
+		iok(all, "backslash runs before quotes, split at every chunk size");
 	}
 	{
 		char	   *other = gz("{\"x\":{\"y\":[1,2,\"]\"]},\"Records\":[],\"z\":null}", &len2);
 
-		unit_ok(read_all(other, len2, 1, true, NULL, err, sizeof(err)) == 0,
+		iok(read_all(other, len2, 1, true, NULL, err, sizeof(err)) == 0,
 				"other top-level members are skipped; empty Records gives no rows");
 	}
 	/* corrupt: flip bytes in the middle of the deflate data */
@@ -205,7 +233,7 @@ bad_input(void)
 		char		label[512];
 
 		snprintf(label, sizeof(label), "corrupt gzip: error \"%s\"", err);
-		unit_ok(n < 0 && (strstr(err, "gzip") || strstr(err, "JSON")), label);
+		iok(n < 0 && (strstr(err, "gzip") || strstr(err, "JSON")), label);
 	}
 	expect_error("truncated gzip", ok, len / 2, true, "truncated gzip");
 	/* data after the gzip member */
@@ -233,6 +261,184 @@ bad_input(void)
 		expect_error("Records not an array", t, len2, true, "not an array");
 	}
 	expect_error("plain mode: truncated", "{\"Records\":[{", 13, false, "truncated JSON");
+}
+
+static void
+put_le32(unsigned char *p, uLong v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char) (v >> (8 * i));
+}
+
+/*
+ * A gzip member of s made by hand: a header with flags flg and every field
+ * they call for (FEXTRA, FNAME, FCOMMENT, FHCRC), raw deflate, the trailer.
+ */
+static char *
+gz_framed(const char *s, int flg, size_t *len)
+{
+	size_t		n = strlen(s),
+				o = 10;
+	size_t		cap = compressBound(n) + 64;
+	unsigned char *out = calloc(1, cap);
+	z_stream	zs = {0};
+
+	memcpy(out, "\x1f\x8b\x08", 3);
+	out[3] = (unsigned char) flg;
+	out[9] = 3;
+	if (flg & 4)
+	{
+		memcpy(out + o, "\x05\x00" "AB\0CD", 7);
+		o += 7;
+	}
+	if (flg & 8)
+	{
+		memcpy(out + o, "x.json", 7);
+		o += 7;
+	}
+	if (flg & 16)
+	{
+		memcpy(out + o, "a comment", 10);
+		o += 10;
+	}
+	if (flg & 2)
+	{
+		uLong		h = crc32(0L, out, (uInt) o);
+
+		out[o++] = (unsigned char) h;
+		out[o++] = (unsigned char) (h >> 8);
+	}
+	deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (Bytef *) s;
+	zs.avail_in = (uInt) n;
+	zs.next_out = out + o;
+	zs.avail_out = (uInt) (cap - o - 8);
+	deflate(&zs, Z_FINISH);
+	o += zs.total_out;
+	deflateEnd(&zs);
+	put_le32(out + o, crc32(0L, (const Bytef *) s, (uInt) n));
+	put_le32(out + o + 4, (uLong) n);
+	*len = o + 8;
+	return (char *) out;
+}
+
+/* Read a copy of z whose byte at "at" is xor'ed with "flip"; the error text must be "want". */
+static void
+expect_exact(const char *name, const char *z, size_t len, size_t at, int flip, const char *want)
+{
+	char	   *b = malloc(len);
+	char		err[256],
+				label[600];
+	bool		same = true;
+	size_t		steps[] = {1, 7, len};
+
+	memcpy(b, z, len);
+	b[at] ^= (char) flip;
+	for (int i = 0; i < 3; i++)
+		same &= read_all(b, len, steps[i], true, NULL, err, sizeof(err)) < 0 && strcmp(err, want) == 0;
+	snprintf(label, sizeof(label), "%s: \"%s\" (got \"%s\")", name, want, err);
+	iok(same, label);
+	free(b);
+}
+
+/* The gzip wrapper: optional header fields, checks, what may follow, cuts. */
+static void
+gzip_framing(void)
+{
+	const char *doc = "{\"Records\":[{\"eventName\":\"A\"},{\"eventName\":\"B\"}]}";
+	static const int flags[] = {0, 1, 2, 4, 8, 16, 0x1e, 0x1f};
+	char		err[256];
+	size_t		len;
+	char	   *z;
+	bool		all = true;
+
+	for (int i = 0; i < (int) (sizeof(flags) / sizeof(flags[0])); i++)
+	{
+		z = gz_framed(doc, flags[i], &len);
+		for (size_t step = 1; step <= len; step++)
+			all &= read_all(z, len, step, true, NULL, err, sizeof(err)) == 2;
+		free(z);
+	}
+	iok(all, "header fields FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT, alone and together, at every chunk size");
+
+	z = gz_framed(doc, 0x1e, &len);
+	expect_exact("wrong magic", z, len, 0, 0x01, "invalid gzip data: incorrect header check");
+	expect_exact("not deflate", z, len, 2, 0x0f, "invalid gzip data: unknown compression method");
+	expect_exact("a reserved flag", z, len, 3, 0x20, "invalid gzip data: unknown header flags set");
+	expect_exact("header CRC", z, len, 10 + 7 + 7 + 10, 0x40, "invalid gzip data: header crc mismatch");
+	expect_exact("CRC-32 of the data", z, len, len - 8, 0x01, "invalid gzip data: incorrect data check");
+	expect_exact("length in the trailer", z, len, len - 2, 0x01, "invalid gzip data: incorrect length check");
+	{
+		/* a stored block whose length and its complement disagree */
+		size_t		at = 10 + 7 + 7 + 10 + 2;
+		char	   *b = malloc(len);
+		int			n;
+
+		memcpy(b, z, len);
+		b[at] = 0x07;			/* BFINAL, block type 3: reserved */
+		n = read_all(b, len, 5, true, NULL, err, sizeof(err));
+		iok(n < 0 && strncmp(err, "invalid gzip data: invalid ", 27) == 0, "a reserved block type is invalid gzip data");
+		printf("# %s\n", err);
+		free(b);
+	}
+
+	/* anything after the member, however it is cut into reads */
+	all = true;
+	for (size_t extra = 1; extra <= 17; extra++)
+	{
+		char	   *b = malloc(len + extra);
+
+		memcpy(b, z, len);
+		for (size_t k = 0; k < extra; k++)
+			b[len + k] = k % 3 == 0 ? ' ' : k % 3 == 1 ? '\x1f' : '\x8b';
+		for (size_t step = 1; step <= len + extra; step++)
+			all &= read_all(b, len + extra, step, true, NULL, err, sizeof(err)) < 0 &&
+				strcmp(err, "unexpected data after end of compressed stream") == 0;
+		free(b);
+	}
+	iok(all, "1 to 17 bytes after the member (white space too), at every chunk size: \"unexpected data after end of compressed stream\"");
+
+	/* cut anywhere: truncated, never a record too many or a crash */
+	all = true;
+	for (size_t cut = 1; cut < len; cut++)
+		for (size_t step = 1; step <= cut; step += 3)
+			all &= read_all(z, cut, step, true, NULL, err, sizeof(err)) < 0 &&
+				strcmp(err, "truncated gzip data (unexpected end of file)") == 0;
+	iok(all, "cut at every byte, read at several chunk sizes: \"truncated gzip data (unexpected end of file)\"");
+	free(z);
+}
+
+/* A transfer that breaks at any byte and goes on from there loses and repeats nothing. */
+static void
+resume(void)
+{
+	char		path[512],
+				err[256];
+	size_t		len = 0;
+	char	   *z,
+			   *plain;
+	json_object *doc;
+	json_object *recs;
+	int			want;
+	bool		all = true;
+
+	snprintf(path, sizeof(path), "%s/%s", SHARED_DATA, real_files[1]);
+	z = unit_slurp(path, &len);
+	plain = gunzip_file(path);
+	doc = plain ? json_tokener_parse(plain) : NULL;
+	recs = doc ? json_object_object_get(doc, "Records") : NULL;
+	if (!iok(z && recs, "resume: reference parse"))
+		return;
+	want = (int) json_object_array_length(recs);
+	for (size_t cut = 1; cut < len; cut += 1 + len / 200)
+		for (size_t step = 1; step <= 4096; step *= 64)
+			all &= read_pieces(z, len, cut, step, true, recs, err, sizeof(err)) == want;
+	snprintf(path, sizeof(path), "resume: broken at 200 places and read on in 1, 64 and 4096-byte pieces, %d records each time (%s)",
+			 want, err);
+	iok(all, path);
+	json_object_put(doc);
+	free(plain);
+	free(z);
 }
 
 /* The string value of member key of record text, or NULL. */
@@ -349,7 +555,7 @@ stop_asked(void)
 static CtRecordStatus
 read_limited(const char *z, size_t zlen, long long max, char *err, size_t errlen)
 {
-	CtRecordReader *rr = ct_rr_create(true);
+	CtRecordReader *rr = ct_rr_create_with(true, inflater);
 	const char *rec;
 	size_t		rlen;
 	CtRecordStatus st;
@@ -382,22 +588,22 @@ inflation_limits(void)
 	memset(text + 12, ' ', n);
 	strcpy(text + 12 + n, "{\"a\":1}]}");
 	z = gz(text, &zlen);
-	unit_ok(read_limited(z, zlen, 0, err, sizeof(err)) == CT_REC_END, "64 MB of white space: no limit, read to the end");
-	unit_ok(read_limited(z, zlen, 128LL << 20, err, sizeof(err)) == CT_REC_END, "under max_object_size: read to the end");
-	unit_ok(read_limited(z, zlen, 1 << 20, err, sizeof(err)) == CT_REC_ERROR &&
+	iok(read_limited(z, zlen, 0, err, sizeof(err)) == CT_REC_END, "64 MB of white space: no limit, read to the end");
+	iok(read_limited(z, zlen, 128LL << 20, err, sizeof(err)) == CT_REC_END, "under max_object_size: read to the end");
+	iok(read_limited(z, zlen, 1 << 20, err, sizeof(err)) == CT_REC_ERROR &&
 			strstr(err, "more than max_object_size (1048576 bytes)") != NULL,
 			"over max_object_size: an error saying so");
 
 	/* the host asks to stop: the reader returns after a chunk, and goes on later */
 	ct_set_host(&host);
-	rr = ct_rr_create(true);
+	rr = ct_rr_create_with(true, inflater);
 	ct_rr_push(rr, z, zlen);
 	ct_rr_set_eof(rr);
 	stop_now = true;
-	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_NEED_INPUT,
+	iok(ct_rr_next(rr, &rec, &rlen) == CT_REC_NEED_INPUT,
 			"an interrupt stops inflating before the object is done");
 	stop_now = false;
-	unit_ok(ct_rr_next(rr, &rec, &rlen) == CT_REC_RECORD && ct_rr_next(rr, &rec, &rlen) == CT_REC_END,
+	iok(ct_rr_next(rr, &rec, &rlen) == CT_REC_RECORD && ct_rr_next(rr, &rec, &rlen) == CT_REC_END,
 			"and the next call carries on where it stopped");
 	ct_rr_destroy(rr);
 	ct_set_host(NULL);
@@ -408,10 +614,29 @@ inflation_limits(void)
 int
 main(void)
 {
-	real_data();
-	bad_input();
+	static const CtInflater all[] = {CT_INFLATE_ZLIB, CT_INFLATE_ISAL};
+
+	unit_ok(ct_rr_inflater(CT_INFLATE_DEFAULT) != NULL, ct_rr_inflater(CT_INFLATE_DEFAULT) ?
+			ct_rr_inflater(CT_INFLATE_DEFAULT) : "no inflater");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+	{
+		CtRecordReader *rr = ct_rr_create_with(true, all[i]);
+
+		if (!rr)
+		{
+			printf("# %s: not in this build\n", all[i] == CT_INFLATE_ISAL ? "ISA-L" : "zlib");
+			continue;
+		}
+		ct_rr_destroy(rr);
+		inflater = all[i];
+		snprintf(inf_label, sizeof(inf_label), "%s", ct_rr_inflater(inflater));
+		real_data();
+		bad_input();
+		gzip_framing();
+		resume();
+		inflation_limits();
+	}
 	record_members();
-	inflation_limits();
 	record_text();
 	return unit_done();
 }
