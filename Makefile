@@ -23,7 +23,7 @@ OBJS = \
 	src/aws/trail_key.o \
 	src/aws/records.o \
 	src/aws/json.o \
-	src/aws/rec.o \
+	src/aws/recscan.o \
 	src/aws/sts.o \
 	src/aws/config.o \
 	src/credentials.o \
@@ -61,7 +61,7 @@ REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
 AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/request.o src/aws/s3.o \
 	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
-	src/aws/rec.o src/aws/sts.o src/aws/config.o src/aws/digest.o
+	src/aws/recscan.o src/aws/sts.o src/aws/config.o src/aws/digest.o
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config \
 	test/unit/test_http test/unit/test_digest
 

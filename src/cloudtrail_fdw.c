@@ -47,7 +47,7 @@
 
 #include "cloudtrail_fdw.h"
 #include "ct_host.h"
-#include "ct_rec.h"
+#include "ct_recscan.h"
 #include "source.h"
 
 PG_MODULE_MAGIC;

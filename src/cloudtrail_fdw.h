@@ -24,7 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "ct_config.h"
-#include "ct_rec.h"
+#include "ct_recscan.h"
 #include "ct_sigv4.h"
 
 /* The kinds of table: which columns and pruning conditions apply. */

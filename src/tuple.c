@@ -36,7 +36,7 @@
 
 #include "cloudtrail_fdw.h"
 #include "ct_json.h"
-#include "ct_rec.h"
+#include "ct_recscan.h"
 
 /*
  * The standard columns: name, type (for IMPORT FOREIGN SCHEMA), the record

@@ -6,7 +6,8 @@
  * The splitter is a small state machine over the inflated bytes.  It knows
  * just enough JSON to find where each element of the top-level "Records"
  * array begins and ends (strings, escapes, nesting); the record itself is
- * parsed later by json-c, which checks everything else.  Other top-level
+ * read later by the record scanner (recscan.c), which checks everything
+ * else.  Other top-level
  * members are skipped.  Anything after the closing brace other than white
  * space is an error, and so is anything after the end of the gzip stream:
  * CloudTrail writes exactly one member per file.

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ct_buf.h"
-#include "ct_rec.h"
+#include "ct_recscan.h"
 #include "ct_records.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,7 +14,7 @@
 
 #include "ct_buf.h"
 #include "ct_host.h"
-#include "ct_rec.h"
+#include "ct_recscan.h"
 #include "ct_records.h"
 #include "unit.h"
 

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rec.c
+ * recscan.c
  *		A validating one-pass JSON scanner for CloudTrail records.
  *
  * The grammar is RFC 8259's: objects, arrays, strings with escapes
@@ -13,7 +13,7 @@
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
- *		src/aws/rec.c
+ *		src/aws/recscan.c
  *
  *-------------------------------------------------------------------------
  */
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct_rec.h"
+#include "ct_recscan.h"
 
 #define CT_MAX_DEPTH 256
 

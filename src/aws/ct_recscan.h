@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * ct_rec.h
+ * ct_recscan.h
  *		Reading values straight out of a record's JSON text.
  *
  * A record is scanned once: the scan checks that it is well-formed JSON and
@@ -12,12 +12,12 @@
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
- *		src/aws/ct_rec.h
+ *		src/aws/ct_recscan.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CT_REC_H
-#define CT_REC_H
+#ifndef CT_RECSCAN_H
+#define CT_RECSCAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,4 +59,4 @@ extern bool ct_span_has_nul_escape(const char *p, size_t len);
 extern size_t ct_utf8_invalid_at(const char *p, size_t len);
 extern const char *ct_rec_username(const CtRecIndex *top, CtBuf *buf);
 
-#endif							/* CT_REC_H */
+#endif							/* CT_RECSCAN_H */
