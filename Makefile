@@ -1,35 +1,8 @@
 # cloudtrail_fdw/Makefile
 
 MODULE_big = cloudtrail_fdw
-OBJS = \
-	$(WIN32RES) \
-	src/cloudtrail_fdw.o \
-	src/source.o \
-	src/option.o \
-	src/prune.o \
-	src/session.o \
-	src/trail.o \
-	src/fetch.o \
-	src/parallel.o \
-	src/store_s3.o \
-	src/store_dir.o \
-	src/tuple.o \
-	src/inflater.o \
-	src/aws/buf.o \
-	src/aws/sigv4.o \
-	src/aws/http.o \
-	src/aws/request.o \
-	src/aws/s3.o \
-	src/aws/trail_key.o \
-	src/aws/records.o \
-	src/aws/json.o \
-	src/aws/recscan.o \
-	src/aws/sts.o \
-	src/aws/config.o \
-	src/credentials.o \
-	src/aws/cloudtrail.o \
-	src/aws/digest.o \
-	src/lookup.o
+# Every file of src/ (the PostgreSQL side) and of src/aws/ (the client layer)
+OBJS = $(WIN32RES) $(patsubst %.c,%.o,$(sort $(wildcard src/*.c))) $(AWS_OBJS)
 
 EXTENSION = cloudtrail_fdw
 DATA = cloudtrail_fdw--1.0.sql
@@ -59,9 +32,7 @@ REGRESS = options trail_scan event_history
 REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
-AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/request.o src/aws/s3.o \
-	src/aws/trail_key.o src/aws/records.o src/aws/json.o src/aws/cloudtrail.o \
-	src/aws/recscan.o src/aws/sts.o src/aws/config.o src/aws/digest.o
+AWS_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/aws/*.c)))
 UNIT_TESTS = test/unit/test_sigv4 test/unit/test_records test/unit/test_s3 test/unit/test_config \
 	test/unit/test_http test/unit/test_digest
 

@@ -232,12 +232,14 @@ cloudtrailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel, RangeTbl
 	return ctfdw_source_of_table(rte->relid)->dsm_size != NULL;
 }
 
+/* The source's shared state of a parallel scan. */
 static Size
 cloudtrailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
 	return ((CtFdwScanState *) node->fdw_state)->source->dsm_size();
 }
 
+/* The leader sets up the shared state (and its credentials) and joins it. */
 static void
 cloudtrailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, void *coordinate)
 {
@@ -248,6 +250,7 @@ cloudtrailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt
 		st->source->dsm_attach(st->scan, coordinate);
 }
 
+/* A rescan of the Gather: the shared state starts over. */
 static void
 cloudtrailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, void *coordinate)
 {
@@ -256,6 +259,7 @@ cloudtrailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pc
 	st->source->dsm_init(coordinate, &st->opts);
 }
 
+/* A worker joins the shared state. */
 static void
 cloudtrailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void *coordinate)
 {
@@ -265,6 +269,10 @@ cloudtrailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void
 		st->source->dsm_attach(st->scan, coordinate);
 }
 
+/*
+ * The plan: the pruning expressions (fdw_exprs) and what each bounds, the
+ * columns the query uses, and every qual kept for checking on each row.
+ */
 static ForeignScan *
 cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						 ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -340,6 +348,10 @@ compute_window(ForeignScanState *node)
 	st->window_ready = true;
 }
 
+/*
+ * Scan state: merged options, columns, the pruning expressions, and the
+ * source's scan (not for EXPLAIN without ANALYZE).
+ */
 static void
 cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -520,6 +532,7 @@ cloudtrailIterateForeignScan(ForeignScanState *node)
 	return slot;
 }
 
+/* Start over; a changed parameter makes the window be evaluated again. */
 static void
 cloudtrailReScanForeignScan(ForeignScanState *node)
 {
@@ -531,6 +544,7 @@ cloudtrailReScanForeignScan(ForeignScanState *node)
 		st->window_ready = false;
 }
 
+/* Free what the source holds outside PostgreSQL memory (it would go with the context anyway). */
 static void
 cloudtrailEndForeignScan(ForeignScanState *node)
 {
@@ -678,6 +692,7 @@ _PG_init(void)
 
 PG_FUNCTION_INFO_V1(cloudtrail_fdw_handler);
 
+/* The FdwRoutine: every callback above. */
 Datum
 cloudtrail_fdw_handler(PG_FUNCTION_ARGS)
 {
