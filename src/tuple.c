@@ -350,6 +350,35 @@ server_text(const char *text, size_t len, const char **why)
 }
 
 /*
+ * The text of a path column's value into *text (NULL: absent or null):
+ * a string's content, any other value its JSON text, as written.  Returns
+ * why the value cannot be stored, or NULL.
+ */
+static const char *
+path_text(const CtColumn *col, const CtRecIndex *index, CtBuf *scratch, const char **text)
+{
+	CtSpan		v;
+
+	*text = NULL;
+	if (!ct_rec_path(index, col->path, col->npath, &v) || v.type == 'z')
+		return NULL;
+	if (v.type == 's' && !col->json_out)
+	{
+		if (!ct_span_string(&v, scratch))
+			return "a string holds \\u0000 or a lone surrogate, which text cannot hold";
+	}
+	else if (index->nul_escape && ct_span_has_nul_escape(v.p, v.len))
+		return "a string holds \\u0000, which jsonb cannot hold";
+	else
+	{
+		ct_buf_reset(scratch);
+		ct_buf_append(scratch, v.p, v.len);
+	}
+	*text = scratch->data;
+	return NULL;
+}
+
+/*
  * Fill slot from one record.  Returns NULL, or why the record cannot be
  * stored (a value PostgreSQL text cannot hold), with ctfdw_current_column
  * left at the column: the caller errors out or skips the record.
@@ -405,34 +434,12 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				slot->tts_isnull[i] = false;
 				continue;
 			case CT_COL_PATH:
+				if ((why = path_text(col, index, scratch, &text)) != NULL)
 				{
-					CtSpan		v;
-
-					if (!ct_rec_path(index, col->path, col->npath, &v) || v.type == 'z')
-						break;
-					if (v.type == 's' && !col->json_out)
-					{
-						if (!ct_span_string(&v, scratch))
-						{
-							ctfdw_current_column = col;
-							return "a string holds \\u0000 or a lone surrogate, which text cannot hold";
-						}
-						text = scratch->data;
-					}
-					else if (index->nul_escape && ct_span_has_nul_escape(v.p, v.len))
-					{
-						ctfdw_current_column = col;
-						return "a string holds \\u0000, which jsonb cannot hold";
-					}
-					else
-					{
-						/* any other value: its JSON text, as written */
-						ct_buf_reset(scratch);
-						ct_buf_append(scratch, v.p, v.len);
-						text = scratch->data;
-					}
-					break;
+					ctfdw_current_column = col;
+					return why;
 				}
+				break;
 		}
 		if (text == NULL)
 			continue;

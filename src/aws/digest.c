@@ -186,6 +186,62 @@ member(json_object *o, const char *name, const char **s)
 	return M_STRING;
 }
 
+/* The digest's JSON text as one object into *doc, or why it is not one. */
+static CtDigestStatus
+parse_document(const char *json, size_t len, json_object **doc, char *err, size_t errlen)
+{
+	json_tokener *tok;
+	json_object *o = NULL;
+	size_t		end;
+
+	*doc = NULL;
+	if (!valid_utf8((const unsigned char *) json, len))
+	{
+		snprintf(err, errlen, "digest is not valid UTF-8");
+		return CT_DIGEST_NOT_JSON;
+	}
+	if (len > (size_t) INT32_MAX)
+	{
+		snprintf(err, errlen, "digest is too large");
+		return CT_DIGEST_NOT_JSON;
+	}
+	tok = json_tokener_new();
+	if (!tok)
+	{
+		snprintf(err, errlen, "out of memory");
+		return CT_DIGEST_NO_MEMORY;
+	}
+	o = json_tokener_parse_ex(tok, json, (int) len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success)
+	{
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		json_tokener_free(tok);
+		json_object_put(o);
+		snprintf(err, errlen, "digest is not JSON: %s",
+				 e == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(e));
+		return CT_DIGEST_NOT_JSON;
+	}
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	while (end < len && json[end] && strchr(" \t\r\n", json[end]))
+		end++;
+	if (end != len)
+	{
+		json_object_put(o);
+		snprintf(err, errlen, "digest is not JSON: data after the object");
+		return CT_DIGEST_NOT_JSON;
+	}
+	if (!json_object_is_type(o, json_type_object))
+	{
+		json_object_put(o);
+		snprintf(err, errlen, "digest is not a JSON object");
+		return CT_DIGEST_NOT_JSON;
+	}
+	*doc = o;
+	return CT_DIGEST_OK;
+}
+
 /* An optional string member: a copy, or NULL when absent, null or not a string. */
 static bool
 opt_string(json_object *o, const char *name, char **out)
@@ -237,58 +293,15 @@ ct_digest_parse(const char *json, size_t len, CtDigest *out, char *err, size_t e
 		"digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object",
 		"digestPublicKeyFingerprint"
 	};
-	json_tokener *tok;
 	json_object *o = NULL,
 			   *logs;
 	CtDigestStatus rc = CT_DIGEST_OK;
 	const char *s;
-	size_t		end;
 	int			n;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_utf8((const unsigned char *) json, len))
-	{
-		snprintf(err, errlen, "digest is not valid UTF-8");
-		return CT_DIGEST_NOT_JSON;
-	}
-	if (len > (size_t) INT32_MAX)
-	{
-		snprintf(err, errlen, "digest is too large");
-		return CT_DIGEST_NOT_JSON;
-	}
-	tok = json_tokener_new();
-	if (!tok)
-	{
-		snprintf(err, errlen, "out of memory");
-		return CT_DIGEST_NO_MEMORY;
-	}
-	o = json_tokener_parse_ex(tok, json, (int) len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success)
-	{
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		json_tokener_free(tok);
-		json_object_put(o);
-		snprintf(err, errlen, "digest is not JSON: %s",
-				 e == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(e));
-		return CT_DIGEST_NOT_JSON;
-	}
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	while (end < len && json[end] && strchr(" \t\r\n", json[end]))
-		end++;
-	if (end != len)
-	{
-		json_object_put(o);
-		snprintf(err, errlen, "digest is not JSON: data after the object");
-		return CT_DIGEST_NOT_JSON;
-	}
-	if (!json_object_is_type(o, json_type_object))
-	{
-		json_object_put(o);
-		snprintf(err, errlen, "digest is not a JSON object");
-		return CT_DIGEST_NOT_JSON;
-	}
+	if ((rc = parse_document(json, len, &o, err, errlen)) != CT_DIGEST_OK)
+		return rc;
 
 	for (int i = 0; i < (int) (sizeof(required) / sizeof(required[0])); i++)
 	{

@@ -421,6 +421,10 @@ is_ws(char c)
 /*
  * Run the splitter over new bytes.  Returns CT_REC_RECORD with the record's
  * bounds, CT_REC_NEED_INPUT when it ran out of bytes, or an error.
+ *
+ * One function of some 220 lines on purpose: it is the per-byte loop of
+ * every scan, a switch over the splitter's states that share the cursor
+ * and the buffer in locals; each state is a short case of its own.
  */
 static CtRecordStatus
 split(CtRecordReader *rr, size_t *rs, size_t *re)
