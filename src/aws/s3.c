@@ -189,14 +189,14 @@ ct_s3_free_list(CtS3ListPage *page)
  * key is never a CloudTrail key name and is not fetched.
  */
 static char *
-url_decoded(char *v)
+url_decoded(char *v, bool encoded)
 {
 	size_t		len,
 				o = 0;
 	char	   *d;
 
-	if (!v)
-		return NULL;
+	if (!v || !encoded)
+		return v;
 	len = strlen(v);
 	d = malloc(len + 1);
 	if (d)
@@ -231,6 +231,7 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 	char	   *v;
 	int			cap = 0,
 				pcap = 0;
+	bool		encoded;
 
 	memset(page, 0, sizeof(*page));
 	if (!memmem(xml, len, "<ListBucketResult", 17))
@@ -246,6 +247,10 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 	}
 	page->truncated = strcmp(v, "true") == 0;
 	free(v);
+	/* keys are percent-encoded only if the reply says so (some stores ignore encoding-type) */
+	v = ct_xml_value(xml, len, "EncodingType", NULL);
+	encoded = v && strcmp(v, "url") == 0;
+	free(v);
 	page->next_token = ct_xml_value(xml, len, "NextContinuationToken", NULL);
 	if (page->truncated && !page->next_token)
 	{
@@ -254,7 +259,7 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 	}
 	while (xml_element(p, end, "Contents", &in, &in_end))
 	{
-		char	   *key = url_decoded(ct_xml_value(in, in_end - in, "Key", NULL));
+		char	   *key = url_decoded(ct_xml_value(in, in_end - in, "Key", NULL), encoded);
 		char	   *size = ct_xml_value(in, in_end - in, "Size", NULL);
 
 		if (!key)
@@ -288,7 +293,7 @@ ct_s3_parse_list(const char *xml, size_t len, CtS3ListPage *page,
 	p = xml;
 	while (xml_element(p, end, "CommonPrefixes", &in, &in_end))
 	{
-		char	   *pre = url_decoded(ct_xml_value(in, in_end - in, "Prefix", NULL));
+		char	   *pre = url_decoded(ct_xml_value(in, in_end - in, "Prefix", NULL), encoded);
 
 		if (pre)
 		{

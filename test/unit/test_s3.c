@@ -172,7 +172,7 @@ listings(void)
 	ct_s3_free_list(&page);
 	{
 		const char *odd =
-			"<ListBucketResult><IsTruncated>false</IsTruncated>"
+			"<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
 			"<Contents><Key>a/x.json.gz%00.evil</Key></Contents>"
 			"<Contents><Key>a/%0D%0AX-Injected:%201%7f%41</Key></Contents>"
 			"<CommonPrefixes><Prefix>a/%00/</Prefix></CommonPrefixes>"
@@ -183,6 +183,20 @@ listings(void)
 		unit_is(page.objects[0].key, "a/x.json.gz%00.evil", "%00 is not decoded (the key is not cut short)");
 		unit_is(page.objects[1].key, "a/%0D%0AX-Injected: 1%7fA", "nor CR, LF or DEL; the rest is");
 		unit_is(page.prefixes[0], "a/%00/", "nor in a common prefix");
+		ct_s3_free_list(&page);
+	}
+	{
+		/* a store that ignores encoding-type sends keys as they are */
+		const char *plain =
+			"<ListBucketResult><IsTruncated>false</IsTruncated>"
+			"<Contents><Key>a/100%25 b%41.json.gz</Key></Contents>"
+			"<CommonPrefixes><Prefix>a/%41/</Prefix></CommonPrefixes>"
+			"</ListBucketResult>";
+
+		unit_ok(ct_s3_parse_list(plain, strlen(plain), &page, err, sizeof(err)) && page.nobjects == 1,
+				"a listing without EncodingType parses");
+		unit_is(page.objects[0].key, "a/100%25 b%41.json.gz", "its keys are not percent-decoded");
+		unit_is(page.prefixes[0], "a/%41/", "nor its common prefixes");
 		ct_s3_free_list(&page);
 	}
 	unit_ok(!ct_s3_parse_list("<Error><Code>x</Code></Error>", 29, &page, err, sizeof(err)),
