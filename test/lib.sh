@@ -10,11 +10,14 @@ EMU_ARGS=()
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${CT_SHARED:-$(cd "$TOP/.." && pwd)/shared}
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=/usr/lib/postgresql/15/bin
+# The PostgreSQL major version to build and test against: 15, or CT_PG
+# (test/run --pg N sets it inside the chroot of the release that ships N).
+CT_PG=${CT_PG:-15}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$CT_PG/bin/pg_config}
+PGBIN=/usr/lib/postgresql/$CT_PG/bin
 PYTHON=/usr/bin/python3
-APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev \
-libssl-dev zlib1g-dev make gcc python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
+APT_PACKAGES="postgresql-$CT_PG postgresql-server-dev-$CT_PG libcurl4-openssl-dev libjson-c-dev \
+libssl-dev zlib1g-dev make gcc pkgconf python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -34,6 +37,8 @@ ensure_packages() {
 }
 
 build_install() {
+	# CT_CLEAN: the tree may hold another version's build (a copied tree)
+	[ -z "${CT_CLEAN:-}" ] || make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
 	make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" ${CI:+PG_CFLAGS=-Werror} >/dev/null
 	if [ "$(id -u)" = 0 ]; then
 		make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
