@@ -43,6 +43,7 @@
 #include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
+#include "compat.h"
 #include "ct_host.h"
 #include "ct_rec.h"
 
@@ -168,8 +169,8 @@ lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
 			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
 			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
 
-			return build_expression_pathkey(root, (Expr *) var, NULL, tc->gt_opr,
-											baserel->relids, true);
+			return ctfdw_build_expression_pathkey(root, (Expr *) var, tc->gt_opr,
+												  baserel->relids, true);
 		}
 	}
 	return NIL;
@@ -229,7 +230,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 										 false);
 
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
+				 ctfdw_create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
 										 SCAN_STARTUP_COST + rows * RECORD_COST,
 										 NIL, outer, NULL, NIL));
 	}
@@ -243,7 +244,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 	bool		lookup = is_lookup_table(foreigntableid);
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 ctfdw_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total,
 									 lookup ? lookup_pathkeys(root, baserel, baserel->fdw_private) : NIL,
 									 NULL, NULL, NIL));
@@ -262,7 +263,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 		int			workers = Min(max_parallel_workers_per_gather, 8);
 		ForeignPath *pp;
 
-		pp = create_foreignscan_path(root, baserel, NULL, baserel->rows / (workers + 1),
+		pp = ctfdw_create_foreignscan_path(root, baserel, NULL, baserel->rows / (workers + 1),
 									 startup, startup + (total - startup) / (workers + 1),
 									 NIL, NULL, NULL, NIL);
 		pp->path.parallel_aware = true;
@@ -395,8 +396,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	Relation	rel = node->ss.ss_currentRelation;
 	EState	   *estate = node->ss.ps.state;
 	CtFdwScanState *st = palloc0(sizeof(CtFdwScanState));
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	Oid			userid = ctfdw_scan_user(fsplan, estate);
 	List	   *needed = lsecond(fsplan->fdw_private);
 	ListCell   *lc;
 	MemoryContextCallback *cb;
