@@ -30,7 +30,7 @@ DEPS = libcurl json-c openssl zlib
 PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS))
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 
-REGRESS = options trail_scan event_history
+REGRESS = explain_filter options trail_scan event_history
 REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
 
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
