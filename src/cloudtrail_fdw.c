@@ -849,7 +849,20 @@ pg_debug(const char *msg)
 	elog(DEBUG2, "cloudtrail_fdw: %s", msg);
 }
 
-static const CtHost pg_host = {pg_interrupted, pg_debug};
+/* libcurl waits on the network: the backend shows the wait event meanwhile */
+static void
+pg_wait_start(void)
+{
+	pgstat_report_wait_start(ctfdw_wait_event_network());
+}
+
+static void
+pg_wait_end(void)
+{
+	pgstat_report_wait_end();
+}
+
+static const CtHost pg_host = {pg_interrupted, pg_debug, pg_wait_start, pg_wait_end};
 
 void
 _PG_init(void)

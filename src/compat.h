@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "utils/wait_event.h"
 
 /*
  * 18 moved ExplainState to its own header and the ExplainProperty*()
@@ -95,5 +96,27 @@
 	(OidIsValid(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser) ? \
 	 exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser : GetUserId())
 #endif
+
+/*
+ * The wait event of a backend waiting on the network (libcurl's poll): on
+ * 17 and later a custom event of type Extension named CloudTrailFdwNetwork,
+ * registered on first use (once per backend: the name maps to the same id
+ * in every backend); before 17 the generic Extension event.
+ */
+#define CTFDW_WAIT_EVENT_NETWORK_NAME "CloudTrailFdwNetwork"
+
+static inline uint32
+ctfdw_wait_event_network(void)
+{
+#if PG_VERSION_NUM >= 170000
+	static uint32 network = 0;
+
+	if (network == 0)
+		network = WaitEventExtensionNew(CTFDW_WAIT_EVENT_NETWORK_NAME);
+	return network;
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
 
 #endif							/* CTFDW_COMPAT_H */
