@@ -43,6 +43,7 @@ ensure_chroot() {
 	[ -f "$root/.cloudtrail_fdw-ready" ] && { echo "$root"; return; }
 	command -v debootstrap >/dev/null || {
 		say "installing: debootstrap"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 	}
 	[ -e "/usr/share/debootstrap/scripts/$release" ] || {
@@ -83,9 +84,15 @@ run_in_chroot() {
 	flock 9
 	root=$(ensure_chroot "$release")
 	cp /etc/resolv.conf /etc/hosts "$root/etc/"
-	# a mirror may serve a dated snapshot of testing or unstable, whose
-	# Release files (valid a week) apt would then refuse as expired
-	printf 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n' >"$root/etc/apt/apt.conf.d/99cloudtrail-fdw"
+	# A mirror may serve a dated snapshot of testing or unstable, whose
+	# Release files (valid a week) apt would then refuse as expired; the
+	# downloaded packages are not kept (as in Debian's container images).
+	cat >"$root/etc/apt/apt.conf.d/99cloudtrail-fdw" <<'APT'
+Acquire::Check-Valid-Until "false";
+Acquire::Check-Date "false";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT
+	rm -f "$root"/var/cache/apt/archives/*.deb
 	rm -rf "$root/build"
 	mkdir -p "$root/build/cloudtrail_fdw" "$root/build/shared" "$root/mnt/src"
 	say "PostgreSQL $pg: Debian $release chroot $root ($(du -sh "$root" 2>/dev/null | cut -f1))"
