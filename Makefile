@@ -31,7 +31,7 @@ PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS))
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 
 REGRESS = explain_filter options trail_scan event_history
-REGRESS_OPTS = --inputdir=sql --outputdir=$(or $(REGRESS_OUTDIR),.)
+REGRESS_OPTS = --outputdir=$(or $(REGRESS_OUTDIR),.)
 
 # The AWS client layer builds on its own for the unit tests and fuzz targets.
 AWS_OBJS = src/aws/buf.o src/aws/sigv4.o src/aws/http.o src/aws/s3.o \

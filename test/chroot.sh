@@ -113,7 +113,7 @@ tar -C "$root/mnt/src" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude
 	--exclude=results --exclude=tmp_check -cf - . | tar -C "$root/build/cloudtrail_fdw" -xf -
 umount "$root/mnt/src"
 exec chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-	HOME=/root LANG=C.UTF-8 TERM=dumb CT_PG="$pg" \
+	HOME=/root LANG=C.UTF-8 TERM=dumb CT_PG="$pg" CT_CHROOT=1 \
 	${CI:+CI="$CI"} ${KEEP:+KEEP="$KEEP"} ${SEED:+SEED="$SEED"} ${N:+N="$N"} ${ONLY:+ONLY="$ONLY"} \
 	CT_CLEAN=1 /build/cloudtrail_fdw/test/run "$@"
 SH

@@ -107,6 +107,20 @@ CONF
 	export PGUSER=postgres
 }
 
+# count_regress OUT RC: the tests of pg_regress's output OUT (RC its exit
+# status) into ok, bad, passed and failed.  15 prints "test NAME ... ok" or
+# "... FAILED", 16 and later TAP lines "ok N - NAME", "not ok N - NAME"; a
+# failing pg_regress with no test failed (it stopped: a missing expected
+# file, ...) is one failure.
+count_regress() {
+	ok=$(grep -cE '^(ok|test) .* ok( |$)|^ok ' "$1" || true)
+	bad=$(grep -cE 'FAILED|failed \(ignored\)|^not ok ' "$1" || true)
+	if [ "$2" != 0 ] && [ "$bad" = 0 ]; then
+		bad=1
+	fi
+	passed=$((passed + ok)); failed=$((failed + bad))
+}
+
 stop_all() {
 	[ -n "${PGDATA:-}" ] && [ -d "$PGDATA" ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
 	[ -n "${EMU_PID:-}" ] && kill "$EMU_PID" 2>/dev/null || true
