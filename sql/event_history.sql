@@ -40,7 +40,7 @@ EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history
  WHERE 'arn:aws:s3:::bucket' = ANY(resource_names) AND event_id = '3b5f3a4e-4a4b-4c5d-8e9f-0a1b2c3d4e5f';
 EXPLAIN (COSTS OFF) SELECT event_time FROM ct.event_history WHERE aws_region = 'us-east-1'
  ORDER BY event_time DESC LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_name = 'a' AND event_name = 'b';
+SELECT explain_filter($$EXPLAIN (COSTS OFF) SELECT * FROM ct.event_history WHERE event_name = 'a' AND event_name = 'b'$$);
 
 -- ===================================================================
 -- results
@@ -70,8 +70,8 @@ SELECT (SELECT count(*) FROM ct.event_history WHERE event_name = (SELECT 'Consol
        (SELECT count(*) FILTER (WHERE event_name = 'ConsoleLogin') FROM ct.event_history) AS unpruned;
 SELECT count(*) FROM ct.event_history
  WHERE event_id = (SELECT event_id FROM ct.event_history ORDER BY event_time, event_id LIMIT 1);
-EXPLAIN (COSTS OFF) SELECT event_time FROM ct.event_history
- WHERE event_time < (SELECT max(event_time) FROM ct.event_history) ORDER BY event_time DESC LIMIT 4;
+SELECT explain_filter($$EXPLAIN (COSTS OFF) SELECT event_time FROM ct.event_history
+ WHERE event_time < (SELECT max(event_time) FROM ct.event_history) ORDER BY event_time DESC LIMIT 4$$);
 SELECT (SELECT array_agg(event_time) FROM (SELECT event_time FROM ct.event_history
          WHERE event_time < (SELECT max(event_time) FROM ct.event_history)
          ORDER BY event_time DESC LIMIT 4) q) =

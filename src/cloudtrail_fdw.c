@@ -46,6 +46,7 @@
 #include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
+#include "compat.h"
 #include "ct_host.h"
 #include "ct_recscan.h"
 #include "source.h"
@@ -179,7 +180,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 										 CT_TABLE_TRAIL);
 
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
+				 ctfdw_create_foreignscan_path(root, baserel, NULL, rows, SCAN_STARTUP_COST,
 										 SCAN_STARTUP_COST + rows * RECORD_COST,
 										 NIL, outer, NULL, NIL));
 	}
@@ -197,7 +198,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 	Cost		total = startup + baserel->rows * RECORD_COST;
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 ctfdw_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total,
 									 src->pathkeys ? src->pathkeys(root, baserel, baserel->fdw_private) : NIL,
 									 NULL, NULL, NIL));
@@ -215,7 +216,7 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 		int			workers = Min(max_parallel_workers_per_gather, 8);
 		ForeignPath *pp;
 
-		pp = create_foreignscan_path(root, baserel, NULL, baserel->rows / (workers + 1),
+		pp = ctfdw_create_foreignscan_path(root, baserel, NULL, baserel->rows / (workers + 1),
 									 startup, startup + (total - startup) / (workers + 1),
 									 NIL, NULL, NULL, NIL);
 		pp->path.parallel_aware = true;
@@ -359,8 +360,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	Relation	rel = node->ss.ss_currentRelation;
 	EState	   *estate = node->ss.ps.state;
 	CtFdwScanState *st = palloc0(sizeof(CtFdwScanState));
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	Oid			userid = ctfdw_scan_user(fsplan, estate);
 	List	   *needed = list_nth(fsplan->fdw_private, CtFdwPrivateNeeded);
 	ListCell   *lc;
 	MemoryContextCallback *cb;
@@ -681,7 +681,20 @@ pg_debug(const char *msg)
 	elog(DEBUG2, "cloudtrail_fdw: %s", msg);
 }
 
-static const CtHost pg_host = {pg_interrupted, pg_debug};
+/* libcurl waits on the network: the backend shows the wait event meanwhile */
+static void
+pg_wait_start(void)
+{
+	pgstat_report_wait_start(ctfdw_wait_event_network());
+}
+
+static void
+pg_wait_end(void)
+{
+	pgstat_report_wait_end();
+}
+
+static const CtHost pg_host = {pg_interrupted, pg_debug, pg_wait_start, pg_wait_end};
 
 void
 _PG_init(void)

@@ -45,6 +45,7 @@
 #include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
+#include "compat.h"
 #include "ct_cloudtrail.h"
 #include "session.h"
 #include "source.h"
@@ -542,8 +543,8 @@ lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
 			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
 			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
 
-			return build_expression_pathkey(root, (Expr *) var, NULL, tc->gt_opr,
-											baserel->relids, true);
+			return ctfdw_build_expression_pathkey(root, (Expr *) var, tc->gt_opr,
+												  baserel->relids, true);
 		}
 	}
 	return NIL;

@@ -29,11 +29,9 @@
 
 #include "common/pg_prng.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 #include "ct_cloudtrail.h"
 #include "ct_s3.h"
@@ -288,18 +286,13 @@ ctfdw_session_start(CtSession *s, CtHttpReq *req)
 }
 
 /*
- * Wait up to timeout_ms for network progress, as wait event Extension;
- * a cancel is served within about 100 ms.
+ * Wait up to timeout_ms for network progress (the HTTP layer reports the
+ * wait event); a cancel is served within about 100 ms.
  */
 void
 ctfdw_session_wait(CtSession *s, int timeout_ms)
 {
-	int			n;
-
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
-	n = ct_http_poll(s->http, timeout_ms);
-	pgstat_report_wait_end();
-	if (n < 0)
+	if (ct_http_poll(s->http, timeout_ms) < 0)
 		CHECK_FOR_INTERRUPTS();
 }
 
@@ -600,12 +593,7 @@ ctfdw_http_once(CtFdwOptions *o, const char *method, const char *url,
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
 		while (!req->done)
 		{
-			int			n;
-
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			n = ct_http_poll(http, 100);
-			pgstat_report_wait_end();
-			if (n < 0)
+			if (ct_http_poll(http, 100) < 0)
 				CHECK_FOR_INTERRUPTS();
 			(void) ct_http_next_done(http);
 		}

@@ -20,9 +20,8 @@
 #ifndef CTFDW_SOURCE_H
 #define CTFDW_SOURCE_H
 
-#include "commands/explain.h"
-
 #include "cloudtrail_fdw.h"
+#include "compat.h"			/* ExplainState */
 
 /* One row of a scan: a record and what came with it. */
 typedef struct CtRow

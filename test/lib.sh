@@ -10,11 +10,14 @@ EMU_ARGS=()
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${CT_SHARED:-$(cd "$TOP/.." && pwd)/shared}
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=/usr/lib/postgresql/15/bin
+# The PostgreSQL major version to build and test against: 15, or CT_PG
+# (test/run --pg N sets it inside the chroot of the release that ships N).
+CT_PG=${CT_PG:-15}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$CT_PG/bin/pg_config}
+PGBIN=/usr/lib/postgresql/$CT_PG/bin
 PYTHON=/usr/bin/python3
-APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev \
-libssl-dev zlib1g-dev libisal-dev isal make gcc python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
+APT_PACKAGES="postgresql-$CT_PG postgresql-server-dev-$CT_PG libcurl4-openssl-dev libjson-c-dev \
+libssl-dev zlib1g-dev libisal-dev isal make gcc pkgconf python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -34,6 +37,8 @@ ensure_packages() {
 }
 
 build_install() {
+	# CT_CLEAN: the tree may hold another version's build (a copied tree)
+	[ -z "${CT_CLEAN:-}" ] || make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
 	make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" ${CI:+PG_CFLAGS=-Werror} >/dev/null
 	if [ "$(id -u)" = 0 ]; then
 		make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
@@ -100,6 +105,20 @@ CONF
 	"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres$name.log" -w start >/dev/null
 	export PGPORT PGHOST PGDATA
 	export PGUSER=postgres
+}
+
+# count_regress OUT RC: the tests of pg_regress's output OUT (RC its exit
+# status) into ok, bad, passed and failed.  15 prints "test NAME ... ok" or
+# "... FAILED", 16 and later TAP lines "ok N - NAME", "not ok N - NAME"; a
+# failing pg_regress with no test failed (it stopped: a missing expected
+# file, ...) is one failure.
+count_regress() {
+	ok=$(grep -cE '^(ok|test) .* ok( |$)|^ok ' "$1" || true)
+	bad=$(grep -cE 'FAILED|failed \(ignored\)|^not ok ' "$1" || true)
+	if [ "$2" != 0 ] && [ "$bad" = 0 ]; then
+		bad=1
+	fi
+	passed=$((passed + ok)); failed=$((failed + bad))
 }
 
 stop_all() {

@@ -33,6 +33,20 @@ ct_interrupted(void)
 }
 
 void
+ct_wait_start(void)
+{
+	if (ct_host && ct_host->wait_start)
+		ct_host->wait_start();
+}
+
+void
+ct_wait_end(void)
+{
+	if (ct_host && ct_host->wait_end)
+		ct_host->wait_end();
+}
+
+void
 ct_debug(const char *fmt,...)
 {
 	char		line[1024];

@@ -487,7 +487,9 @@ ct_http_poll(CtHttp *http, int timeout_ms)
 		{
 			int			slice = timeout_ms - waited < 100 ? timeout_ms - waited : 100;
 
+			ct_wait_start();
 			curl_multi_poll(http->multi, NULL, 0, slice, &n);
+			ct_wait_end();
 			waited += slice;	/* an upper bound; good enough for pacing */
 		}
 		if (ct_interrupted())
