@@ -137,14 +137,17 @@ DROP ROLE regress_ct_user;
 -- ===================================================================
 CREATE SCHEMA imported;
 IMPORT FOREIGN SCHEMA nope FROM SERVER aws INTO imported;                -- ERROR
--- without a bucket: the event-history table only
-IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER aws INTO imported OPTIONS (regions 'us-east-1');
+-- without a bucket IMPORT asks DescribeTrails for the trails (never here:
+-- this server is AWS's); LIMIT TO (event_history) asks nothing
+IMPORT FOREIGN SCHEMA cloudtrail LIMIT TO (event_history) FROM SERVER aws INTO imported
+  OPTIONS (regions 'us-east-1');
 \det imported.*
 IMPORT FOREIGN SCHEMA cloudtrail LIMIT TO (trail_events) FROM SERVER aws INTO imported;  -- ERROR, needs bucket
 IMPORT FOREIGN SCHEMA cloudtrail LIMIT TO (trail_events) FROM SERVER aws INTO imported
   OPTIONS (bucket 'b-k-t', regions 'us-east-1', event_category 'insight');
 \d imported.trail_events
-IMPORT FOREIGN SCHEMA cloudtrail EXCEPT (trail_events, event_history) FROM SERVER aws INTO imported;
+IMPORT FOREIGN SCHEMA cloudtrail EXCEPT (trail_events, event_history) FROM SERVER aws INTO imported
+  OPTIONS (bucket 'b-k-t');
 
 -- the secret is in the catalog only for whoever may read user mappings
 SELECT count(*) FROM pg_user_mappings WHERE srvname = 'aws';

@@ -189,4 +189,16 @@ SELECT count(*) FROM trail_dir
 SELECT count(*) FROM trail_dir WHERE aws_region = 'us-east-1/../../../../../../etc';
 SELECT count(*) FROM trail_dir WHERE recipient_account_id = '../../../../../../../etc';
 
+-- ===================================================================
+-- a listing that finds no folder at all says so
+-- ===================================================================
+CREATE FOREIGN TABLE wrong_prefix (event_id uuid) SERVER emu
+  OPTIONS (bucket 'trail-bucket', prefix 'no-such-prefix');
+SELECT count(*) FROM wrong_prefix;
+CREATE FOREIGN TABLE wrong_org (event_id uuid) SERVER emu
+  OPTIONS (bucket 'trail-bucket', organization_id 'o-nosuchorg00');
+SELECT count(*) FROM wrong_org;
+-- folders the WHERE clause leaves out are no reason for a notice
+SELECT count(*) FROM trail_events WHERE recipient_account_id = '999999999999';
+
 DROP EXTENSION cloudtrail_fdw CASCADE;

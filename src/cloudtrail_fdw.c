@@ -49,6 +49,8 @@
 #include "compat.h"
 #include "ct_host.h"
 #include "ct_recscan.h"
+#include "ct_cloudtrail.h"
+#include "session.h"
 #include "source.h"
 
 PG_MODULE_MAGIC;
@@ -627,9 +629,101 @@ import_wanted(ImportForeignSchemaStmt *stmt, const char *name)
 	return listed == (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO);
 }
 
+/* Does an IMPORT without bucket or directory want any trail table? */
+static bool
+wants_trails(ImportForeignSchemaStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->list_type != FDW_IMPORT_SCHEMA_LIMIT_TO)
+		return true;
+	foreach(lc, stmt->table_list)
+		if (strcmp(((RangeVar *) lfirst(lc))->relname, "event_history") != 0)
+			return true;
+	return false;
+}
+
+static DefElem *
+string_option(const char *name, const char *value)
+{
+	return makeDefElem(pstrdup(name), (Node *) makeString(pstrdup(value)), -1);
+}
+
+/* A discovered trail's table options: where it writes, then the IMPORT's. */
+static List *
+trail_options(const CtTrailInfo *t, List *import_options)
+{
+	List	   *options = list_make1(string_option("bucket", t->bucket));
+	ListCell   *lc;
+	bool		regions = false;
+
+	if (t->prefix && *t->prefix)
+		options = lappend(options, string_option("prefix", t->prefix));
+	foreach(lc, import_options)
+		regions |= strcmp(((DefElem *) lfirst(lc))->defname, "regions") == 0;
+	if (!t->multi_region && !regions && t->home_region && ctfdw_valid_region(t->home_region))
+		options = lappend(options, string_option("regions", t->home_region));
+	return list_concat(options, import_options);
+}
+
 /*
- * IMPORT FOREIGN SCHEMA cloudtrail: event_history (LookupEvents) always,
- * trail_events when the options name a bucket or directory.
+ * IMPORT without a bucket: a trail table per trail that DescribeTrails shows
+ * in the server's region (the region's trails, and the multi-region and
+ * organization trails of other home regions), named after the trail.
+ */
+static List *
+import_discovered(ImportForeignSchemaStmt *stmt, ForeignServer *server)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "cloudtrail_fdw import",
+											  ALLOCSET_SMALL_SIZES);
+	CtFdwOptions opts;
+	CtHttpReq  *req;
+	CtTrailList list;
+	CtWhat		what = {CT_OP_CALL, NULL, NULL};
+	List	   *out = NIL,
+			   *seen = NIL;
+	char		err[256];
+
+	ctfdw_get_server_options(server->serverid, GetUserId(), &opts);
+	what.name = psprintf("DescribeTrails in region %s", opts.region);
+	req = ctfdw_session_json_call(ctfdw_session_open(&opts, 1, NULL, cxt), CT_SERVICE_CLOUDTRAIL,
+								  opts.region, CT_DESCRIBE_TRAILS_TARGET,
+								  "{\"includeShadowTrails\":true}", &what);
+	if (!ct_trails_parse(req->body.data, req->body.len, &list, err, sizeof(err)))
+	{
+		ct_http_free(req);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not read a DescribeTrails reply from region %s", opts.region),
+				 errdetail_internal("%s", err)));
+	}
+	ct_http_free(req);
+	PG_TRY();
+	{
+		for (int i = 0; i < list.ntrails; i++)
+		{
+			const CtTrailInfo *t = &list.trails[i];
+
+			if (list_member(seen, makeString(t->name)) || !import_wanted(stmt, t->name))
+				continue;
+			seen = lappend(seen, makeString(pstrdup(t->name)));
+			out = lappend(out, import_table(t->name, &ctfdw_s3_source, server,
+											trail_options(t, stmt->options)));
+		}
+	}
+	PG_FINALLY();
+	{
+		ct_trails_free(&list);
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+	return out;
+}
+
+/*
+ * IMPORT FOREIGN SCHEMA cloudtrail: event_history (LookupEvents) always;
+ * trail_events when the options name a bucket or directory, else a table
+ * per trail DescribeTrails shows.
  */
 static List *
 cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
@@ -655,15 +749,18 @@ cloudtrailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	if (import_wanted(stmt, "event_history"))
 		out = lappend(out, import_table("event_history", &ctfdw_lookup_events_source, server,
 										stmt->options));
-	if (import_wanted(stmt, "trail_events"))
+	if (has_trail)
 	{
-		if (!has_trail && stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-					 errmsg("importing trail_events needs option \"bucket\" or \"directory\"")));
-		if (has_trail)
+		if (import_wanted(stmt, "trail_events"))
 			out = lappend(out, import_table("trail_events", trail, server, stmt->options));
 	}
+	else if (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO && import_wanted(stmt, "trail_events"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("importing trail_events needs option \"bucket\" or \"directory\""),
+				 errhint("Without them, IMPORT makes a table for each trail DescribeTrails shows, named after the trail.")));
+	else if (wants_trails(stmt))
+		out = list_concat(out, import_discovered(stmt, server));
 	return out;
 }
 
@@ -700,6 +797,11 @@ void
 _PG_init(void)
 {
 	ct_set_host(&pg_host);
+	DefineCustomIntVariable("cloudtrail_fdw.progress_interval",
+							"Seconds between progress notices of a scan (0: none).",
+							"Long scans report files, events and bytes read and what is left to read.",
+							&ctfdw_progress_interval, 0, 0, 3600, PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("cloudtrail_fdw");
 }
 

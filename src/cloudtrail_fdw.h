@@ -84,6 +84,7 @@ typedef struct CtFdwOptions
 /* in option.c */
 extern void ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 							  CtFdwOptions *opts);
+extern void ctfdw_get_server_options(Oid serverid, Oid userid, CtFdwOptions *opts);
 extern List *ctfdw_split_list(const char *value);
 extern bool ctfdw_valid_region(const char *s);
 extern char *ctfdw_endpoint(CtFdwOptions *o, CtService service, const char *region);

@@ -276,6 +276,25 @@ ready_object(CtTrailScan *s)
 	return NULL;
 }
 
+/* A progress notice, if cloudtrail_fdw.progress_interval says one is due. */
+static void
+report_progress(CtTrailScan *s)
+{
+	int			listing = 0;
+	ListCell   *lc;
+
+	if (!ctfdw_progress_due(&s->progress_at))
+		return;
+	foreach(lc, s->streams)
+		listing += !((ListStream *) lfirst(lc))->done;
+	ereport(NOTICE,
+			(errmsg("scan progress: %lld files, %lld events and %lld bytes read",
+					(long long) s->stats.fetched - s->nactive, (long long) s->stats.records,
+					(long long) s->stats.bytes),
+			 errdetail("%d files are being read and %d are listed to read; %d folders are still being listed.",
+					   s->nactive, queued(s), listing)));
+}
+
 /* Start work, then wait for the network unless a reader can go on. */
 static void
 network_round(CtTrailScan *s)
@@ -284,6 +303,7 @@ network_round(CtTrailScan *s)
 	int			timeout = 100;
 
 	start_work(s, now);
+	report_progress(s);
 	if (!s->store->concurrent || ready_object(s))
 		return;
 	/* wake up for the earliest retry */
@@ -342,6 +362,7 @@ read_current(CtTrailScan *s, ObjState *o, CtRow *row)
 			return NEEDS_NETWORK;
 		case CT_REC_END:
 			ctfdw_object_done(s, o);
+			report_progress(s);
 			/* start the next download now, so it overlaps parsing */
 			if (queued(s) > 0 && s->store->concurrent)
 				start_work(s, ctfdw_now_ms());

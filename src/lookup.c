@@ -103,6 +103,7 @@ typedef struct CtLookupScan
 	CtRetryPolicy policy;		/* its waited_ms: spent on throttling */
 	CtLookupStats stats;
 	int64		recno;			/* events returned since the last rescan */
+	TimestampTz progress_at;	/* last progress notice */
 	bool		started;
 } CtLookupScan;
 
@@ -413,6 +414,17 @@ needs_page(LkStream *st)
 	return st->pos >= st->page.nevents && !(st->started && st->exhausted);
 }
 
+static int
+streams_paging(CtLookupScan *s)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, s->streams)
+		n += !((LkStream *) lfirst(lc))->exhausted;
+	return n;
+}
+
 /* Fetch pages until every stream has a next event or has ended. */
 static void
 fetch_pages(CtLookupScan *s)
@@ -444,6 +456,13 @@ fetch_pages(CtLookupScan *s)
 		}
 		if (!waiting)
 			return;
+		if (ctfdw_progress_due(&s->progress_at))
+			ereport(NOTICE,
+					(errmsg("scan progress: %lld LookupEvents calls, %lld pages and %lld events",
+							(long long) s->stats.calls, (long long) s->stats.pages,
+							(long long) s->stats.events),
+					 errdetail("%d call streams (regions and attribute values) are still paging.",
+							   streams_paging(s))));
 		ctfdw_session_wait(s->session, (int) Max(0, Min(100, wake - now)));
 		while ((req = ctfdw_session_next_done(s->session)) != NULL)
 			call_done(s, (LkStream *) req->arg, req);

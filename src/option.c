@@ -823,12 +823,32 @@ set_table_option(CtFdwOptions *opts, DefElem *def)
  * Credentials are read only when asked for (at executor start), so that
  * planning and EXPLAIN never touch them.
  */
+static void merge_options(ForeignServer *server, List *table_options, Oid userid,
+						  bool with_credentials, CtFdwOptions *opts);
+
 void
 ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 				  CtFdwOptions *opts)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
-	ForeignServer *server = GetForeignServer(table->serverid);
+
+	merge_options(GetForeignServer(table->serverid), table->options, userid, with_credentials, opts);
+}
+
+/*
+ * The options of a server and the user's mapping, for calls that belong to
+ * no table (IMPORT FOREIGN SCHEMA's DescribeTrails).
+ */
+void
+ctfdw_get_server_options(Oid serverid, Oid userid, CtFdwOptions *opts)
+{
+	merge_options(GetForeignServer(serverid), NIL, userid, true, opts);
+}
+
+static void
+merge_options(ForeignServer *server, List *table_options, Oid userid, bool with_credentials,
+			  CtFdwOptions *opts)
+{
 	List	   *options = NIL;
 	ListCell   *lc;
 
@@ -847,8 +867,8 @@ ctfdw_get_options(Oid foreigntableid, Oid userid, bool with_credentials,
 	opts->duration = 3600;
 
 	options = list_concat(options, server->options);
-	options = list_concat(options, table->options);
-	opts->source = ctfdw_source_for(table->options);
+	options = list_concat(options, table_options);
+	opts->source = ctfdw_source_for(table_options);
 	if (with_credentials && opts->source->network)
 	{
 		UserMapping *um = GetUserMapping(userid, server->serverid);

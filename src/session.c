@@ -421,6 +421,42 @@ ctfdw_session_judge(CtSession *s, CtHttpReq *req, CtTry *t, CtRetryPolicy *p, co
 	return CT_REPLY_DONE;		/* keep the compiler quiet */
 }
 
+/*
+ * One JSON-API call, waited for: sent again as ctfdw_session_judge() says
+ * (credentials refreshed, retries with backoff).  Returns the successful
+ * reply, which the caller frees; ERROR when the call fails for good.
+ */
+CtHttpReq *
+ctfdw_session_json_call(CtSession *s, CtService service, const char *region, const char *target,
+						const char *body, const CtWhat *what)
+{
+	CtTry		t = {0, 0};
+	CtRetryPolicy p = {500, 8000, s->opts->max_retries, -1, 0};
+
+	for (;;)
+	{
+		char	   *copy = ct_strdup(body);
+		CtHttpReq  *req;
+
+		if (!copy)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		while (t.retry_at > ctfdw_now_ms())
+		{
+			CHECK_FOR_INTERRUPTS();
+			pg_usleep(10000);
+		}
+		req = ctfdw_session_json(s, service, region, target, copy);
+		ctfdw_session_start(s, req);
+		while (!req->done)
+		{
+			ctfdw_session_wait(s, 100);
+			(void) ctfdw_session_next_done(s);
+		}
+		if (ctfdw_session_judge(s, req, &t, &p, what) == CT_REPLY_DONE)
+			return req;
+	}
+}
+
 /* ---------------------------------------------------------------- errors */
 
 /* SQLSTATE of an AWS error code. */

@@ -79,6 +79,9 @@ extern CtHttpReq *ctfdw_session_s3(CtSession *s, const char *key, const char *qu
 extern CtHttpReq *ctfdw_session_json(CtSession *s, CtService service, const char *region,
 									 const char *target, char *body);
 extern void ctfdw_session_start(CtSession *s, CtHttpReq *req);
+extern CtHttpReq *ctfdw_session_json_call(CtSession *s, CtService service, const char *region,
+										  const char *target, const char *body,
+										  const CtWhat *what);
 extern void ctfdw_session_wait(CtSession *s, int timeout_ms);
 extern CtHttpReq *ctfdw_session_next_done(CtSession *s);
 extern CtVerdict ctfdw_session_judge(CtSession *s, CtHttpReq *req, CtTry *t,

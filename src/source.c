@@ -14,6 +14,7 @@
 
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "utils/timestamp.h"
 
 #include "source.h"
 
@@ -86,4 +87,27 @@ ctfdw_alloc_owned(MemoryContext cxt, Size size, void (*cleanup) (void *obj))
 	cb->arg = obj;
 	MemoryContextRegisterResetCallback(cxt, cb);
 	return obj;
+}
+
+/* cloudtrail_fdw.progress_interval, in seconds; 0: no progress notices */
+int			ctfdw_progress_interval = 0;
+
+/*
+ * Is a progress notice due?  *last is when the scan began or last said
+ * something (0: not yet: the clock starts now).
+ */
+bool
+ctfdw_progress_due(TimestampTz *last)
+{
+	TimestampTz now;
+
+	if (ctfdw_progress_interval <= 0)
+		return false;
+	now = GetCurrentTimestamp();
+	if (*last == 0)
+		*last = now;
+	if (now - *last < (TimestampTz) ctfdw_progress_interval * USECS_PER_SEC)
+		return false;
+	*last = now;
+	return true;
 }

@@ -70,6 +70,10 @@ extern const CtSourceRoutine *const ctfdw_sources[];
 extern const CtSourceRoutine *ctfdw_source_for(List *table_options);
 extern const CtSourceRoutine *ctfdw_source_of_table(Oid relid);
 
+/* progress notices (source.c) */
+extern int	ctfdw_progress_interval;
+extern bool ctfdw_progress_due(TimestampTz *last);
+
 /* EXPLAIN helpers shared by sources (source.c) */
 extern char *ctfdw_list_text(List *l);
 

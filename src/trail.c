@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -163,16 +164,44 @@ take_folder(CtTrailScan *s, ListStream *st, const char *p, const char *seg)
 {
 	if (st->kind == STREAM_ROOT)
 	{
+		bool		org = strncmp(seg, "o-", 2) == 0 && !s->opts->organization_id;
+
+		st->folders += ctfdw_valid_account(seg) || org;
 		if (ctfdw_valid_account(seg) && (!s->w->accounts_listed || str_in(s->w->accounts, seg)))
 			add_account(s, p, seg);
-		else if (strncmp(seg, "o-", 2) == 0 && !s->opts->organization_id)
+		else if (org)
 			add_stream(s, STREAM_ROOT, pstrdup(p), NULL, NULL); /* organization trail */
 	}
 	else if (st->kind == STREAM_ACCOUNT)
 	{
+		st->folders += ctfdw_valid_region(seg);
 		if (ctfdw_valid_region(seg) && (!s->w->regions_listed || str_in(s->w->regions, seg)))
 			add_stream(s, STREAM_FILES, pstrdup(p), st->account, seg);
 	}
+}
+
+/*
+ * A discovery listing found no folder at all (not merely none the query
+ * wants): say so, as a wrong bucket, prefix or organization_id reads
+ * nothing.  Once per scan: a parallel worker stays quiet.
+ */
+static void
+report_empty(CtTrailScan *s, ListStream *st)
+{
+	char	   *where = s->store->name(s, st->prefix);
+
+	if (IsParallelWorker())
+		return;
+	if (st->kind == STREAM_ROOT)
+		ereport(NOTICE,
+				(errmsg("no account folder found under \"%s\"", where),
+				 errdetail("A trail writes AWSLogs/<account ID>/CloudTrail/, or AWSLogs/<organization ID>/<account ID>/CloudTrail/ for an organization trail."),
+				 errhint("Check the table's options bucket (or directory), prefix and organization_id.")));
+	else
+		ereport(NOTICE,
+				(errmsg("no region folder found under \"%s\"", where),
+				 errdetail("A trail writes a folder per region it logs, such as %sus-east-1/.", st->prefix),
+				 errhint("Check the table's option event_files and whether the trail logs this account.")));
 }
 
 /* A key of a files listing: queue it if the window allows; false: stop here. */
@@ -241,6 +270,8 @@ ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page)
 	}
 	else if (!page->truncated)
 		st->done = true;
+	if (st->done && st->kind != STREAM_FILES && st->folders == 0)
+		report_empty(s, st);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */

@@ -62,6 +62,7 @@ typedef struct ListStream
 	char	   *start_after;
 	char	   *token;			/* continuation token of the next page */
 	bool		done;
+	int64		folders;		/* discovery: folders of the kind looked for */
 	CtTry		try;
 	CtHttpReq  *req;			/* S3: the page being listed */
 	int64		seen;			/* parallel: number of the next listed object */
@@ -138,6 +139,7 @@ struct CtTrailScan
 	CtScanStats stats;
 	bool		started;
 	CtShared   *shared;			/* parallel scan state, or NULL */
+	TimestampTz progress_at;	/* last progress notice */
 };
 
 /* trail.c: listing and pruning */

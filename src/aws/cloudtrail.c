@@ -143,3 +143,96 @@ ct_lookup_parse(const char *body, size_t len, CtLookupPage *page, char *err, siz
 	page->nevents = (int) n;
 	return true;
 }
+
+/* ---------------------------------------------------------------- DescribeTrails */
+
+static void
+free_trail(CtTrailInfo *t)
+{
+	free(t->name);
+	free(t->bucket);
+	free(t->prefix);
+	free(t->home_region);
+	free(t->arn);
+}
+
+void
+ct_trails_free(CtTrailList *list)
+{
+	for (int i = 0; i < list->ntrails; i++)
+		free_trail(&list->trails[i]);
+	free(list->trails);
+	memset(list, 0, sizeof(*list));
+}
+
+/* A string member, copied (NULL if absent or not a string). */
+static char *
+member_copy(json_object *o, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return ct_strdup(json_object_get_string(v));
+}
+
+static bool
+member_true(json_object *o, const char *name)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_boolean) &&
+		json_object_get_boolean(v);
+}
+
+/*
+ * The trails of a DescribeTrails reply: each one's name, bucket, prefix,
+ * home region, ARN and whether it covers every region and the organization.
+ * A trail without a name or bucket is left out (it cannot be read).
+ */
+bool
+ct_trails_parse(const char *body, size_t len, CtTrailList *list, char *err, size_t errlen)
+{
+	json_object *doc = (json_object *) ct_json_parse(body, len, err, errlen),
+			   *arr;
+	size_t		n;
+
+	memset(list, 0, sizeof(*list));
+	if (!doc)
+		return false;
+	if (!json_object_object_get_ex(doc, "trailList", &arr) || !json_object_is_type(arr, json_type_array))
+	{
+		snprintf(err, errlen, "reply has no trailList array");
+		json_object_put(doc);
+		return false;
+	}
+	n = json_object_array_length(arr);
+	list->trails = calloc(n ? n : 1, sizeof(CtTrailInfo));
+	if (!list->trails)
+	{
+		snprintf(err, errlen, "out of memory");
+		json_object_put(doc);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		json_object *t = json_object_array_get_idx(arr, i);
+		CtTrailInfo ti;
+
+		if (!json_object_is_type(t, json_type_object))
+			continue;
+		ti.name = member_copy(t, "Name");
+		ti.bucket = member_copy(t, "S3BucketName");
+		ti.prefix = member_copy(t, "S3KeyPrefix");
+		ti.home_region = member_copy(t, "HomeRegion");
+		ti.arn = member_copy(t, "TrailARN");
+		ti.multi_region = member_true(t, "IsMultiRegionTrail");
+		ti.organization = member_true(t, "IsOrganizationTrail");
+		if (ti.name && ti.bucket)
+			list->trails[list->ntrails++] = ti;
+		else
+			free_trail(&ti);
+	}
+	json_object_put(doc);
+	return true;
+}

@@ -61,4 +61,27 @@ extern bool ct_lookup_parse(const char *body, size_t len, CtLookupPage *page,
 							char *err, size_t errlen);
 extern void ct_lookup_free(CtLookupPage *page);
 
+/* DescribeTrails */
+#define CT_DESCRIBE_TRAILS_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"
+
+typedef struct CtTrailInfo
+{
+	char	   *name;
+	char	   *bucket;
+	char	   *prefix;			/* NULL: none */
+	char	   *home_region;
+	char	   *arn;
+	bool		multi_region;
+	bool		organization;
+} CtTrailInfo;
+
+typedef struct CtTrailList
+{
+	CtTrailInfo *trails;		/* malloc'd, as are their strings */
+	int			ntrails;
+} CtTrailList;
+
+extern bool ct_trails_parse(const char *body, size_t len, CtTrailList *list, char *err, size_t errlen);
+extern void ct_trails_free(CtTrailList *list);
+
 #endif							/* CT_CLOUDTRAIL_H */

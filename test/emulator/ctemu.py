@@ -128,6 +128,7 @@ class State:
         self.lookup_cache = {}
         self.imds_tokens = set()
         self.sts_duration = None         # overrides DurationSeconds, for expiry tests
+        self.trails = None               # DescribeTrails answers these, if set (/_ctl/trails)
         self.reload()
 
     def reload(self):
@@ -705,8 +706,18 @@ class Handler(BaseHTTPRequestHandler):
                 trail["S3KeyPrefix"] = t["prefix"]
             if op == "GetTrailStatus":
                 return self.send(200, json.dumps({"IsLogging": True}), ctype="application/x-amz-json-1.1")
-            return self.send(200, json.dumps({"trailList": [trail]}), ctype="application/x-amz-json-1.1")
+            trails = [trail] if self.st.trails is None else self.described_trails(region, req)
+            return self.send(200, json.dumps({"trailList": trails}), ctype="application/x-amz-json-1.1")
         raise AwsError(400, "UnknownOperationException", f"Unknown operation {op}")
+
+    def described_trails(self, region, req):
+        """The trails set with /_ctl/trails, as DescribeTrails in region shows
+        them: the region's own, and with includeShadowTrails (the default) the
+        multi-region and organization trails of other home regions."""
+        shadows = req.get("includeShadowTrails", True)
+        return [t for t in self.st.trails
+                if t.get("HomeRegion") == region or
+                (shadows and (t.get("IsMultiRegionTrail") or t.get("IsOrganizationTrail")))]
 
     def list_public_keys(self, region, req):
         """The generated keys of the region whose validity meets [StartTime, EndTime]
@@ -915,6 +926,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.calls, st.now_offset, st.clock_skew = {}, self.server.default_now_offset, 0.0
                 st.rate = self.server.default_rate
                 st.sts_duration = None
+                st.trails = None
             elif p == "latency":
                 st.latency = float(body.get("ms", 0)) / 1000.0
             elif p == "rate":
@@ -938,6 +950,8 @@ class Handler(BaseHTTPRequestHandler):
                     bisect.insort(keys, k)
             elif p == "sts_duration":
                 st.sts_duration = body.get("seconds")
+            elif p == "trails":
+                st.trails = body.get("trails")
             elif p == "bucket_region":
                 st.bucket_regions[body["bucket"]] = body["region"]
             elif p == "keys":

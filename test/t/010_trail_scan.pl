@@ -536,4 +536,62 @@ my $all_bytes = scan_data_bytes('');
 ok($day_bytes > 0 && $all_bytes - $day_bytes < 200_000,
 	"scan memory does not grow with the files read (1 day: $day_bytes bytes, all $big_events events: $all_bytes bytes)");
 
+# IMPORT without a bucket: a table per trail DescribeTrails shows in the
+# server's region -- its own, and the multi-region and organization trails
+# of other home regions (shadow trails); named after the trail
+{
+	reset_emulator();
+	ctl('trails', { trails => [
+		{ Name => 'single', S3BucketName => 'trail-bucket', HomeRegion => 'us-east-1',
+		  IsMultiRegionTrail => JSON::PP::false, IsOrganizationTrail => JSON::PP::false },
+		{ Name => 'multi', S3BucketName => 'trail-bucket', HomeRegion => 'eu-west-1',
+		  IsMultiRegionTrail => JSON::PP::true, IsOrganizationTrail => JSON::PP::false },
+		{ Name => 'org', S3BucketName => 'trail-bucket', HomeRegion => 'us-west-2',
+		  IsMultiRegionTrail => JSON::PP::true, IsOrganizationTrail => JSON::PP::true },
+		{ Name => 'elsewhere', S3BucketName => 'trail-bucket', HomeRegion => 'eu-west-1',
+		  IsMultiRegionTrail => JSON::PP::false, IsOrganizationTrail => JSON::PP::false } ] });
+	sql_one(qq{CREATE SERVER emu_ct FOREIGN DATA WRAPPER cloudtrail_fdw
+		OPTIONS (region 'us-east-1', endpoint '$emu->{url}', s3_endpoint '$emu->{url}');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER emu_ct
+		  OPTIONS (access_key_id '$KEYS{key1}[0]', secret_access_key '$KEYS{key1}[1]')});
+	sql_one(q{CREATE SCHEMA disc; IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu_ct INTO disc});
+	is(sql_one(q{SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'disc'}),
+		'event_history,multi,org,single',
+		'IMPORT without a bucket: the region\'s trail and the shadow trails, not a single-region trail of another region');
+	is(scalar(grep { ($_->{op} || '') eq 'DescribeTrails' } requests()), 1, '... from one DescribeTrails call');
+	like(sql_one(q{SELECT array_to_string(ftoptions, ' ') FROM pg_foreign_table
+		WHERE ftrelid = 'disc.single'::regclass}), qr/^bucket=trail-bucket regions=us-east-1$/,
+		'... a single-region trail reads its region');
+	is(sql_one(q{SELECT count(*) FROM disc.single}),
+		sql_one(q{SELECT count(*) FROM trail_events WHERE aws_region = 'us-east-1'}), '... and holds its events');
+	is(sql_one(q{SELECT count(*) FROM disc.org}), sql_one(q{SELECT count(*) FROM trail_events}),
+		'... an organization trail reads every account and region');
+	sql_one(q{DROP SCHEMA disc CASCADE; CREATE SCHEMA disc;
+		IMPORT FOREIGN SCHEMA cloudtrail LIMIT TO (multi) FROM SERVER emu_ct INTO disc});
+	is(sql_one(q{SELECT string_agg(relname, ',') FROM pg_class WHERE relnamespace = 'disc'::regnamespace}),
+		'multi', '... LIMIT TO selects trails by name');
+	sql_one(q{DROP SCHEMA disc CASCADE; CREATE SCHEMA disc;
+		IMPORT FOREIGN SCHEMA cloudtrail EXCEPT (org, event_history) FROM SERVER emu_ct INTO disc});
+	is(sql_one(q{SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'disc'::regnamespace}),
+		'multi,single', '... and EXCEPT leaves them out');
+	sql_one(q{DROP SCHEMA disc CASCADE});
+	reset_emulator();
+}
+
+# progress notices: every cloudtrail_fdw.progress_interval seconds of a scan
+# (here the directory table of thousands of files, slowed by a filter that
+# sleeps a millisecond a row)
+{
+	my ($rc, $out, $err) = $node->psql('postgres', q{SET max_parallel_workers_per_gather = 0;
+		SET cloudtrail_fdw.progress_interval = '1s';
+		SELECT count(*) FROM big_dir WHERE pg_sleep(0.001)::text = ''});
+	my @notes = $err =~ /NOTICE:  scan progress: (\d+) files, (\d+) events and (\d+) bytes read\n.*?DETAIL:  (\d+) files are being read and (\d+) are listed to read; (\d+) folders are still being listed\./gs;
+	ok(@notes >= 6 && $notes[1] > 0 && $notes[1] <= $big_events,
+		'progress notices give files, events and bytes read, and what is left (' . (@notes / 6) . ' notices)')
+	  or diag($err);
+	($rc, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM big_dir');
+	unlike($err, qr/scan progress/, '... and none without cloudtrail_fdw.progress_interval');
+}
+
 done_testing();
