@@ -95,25 +95,39 @@ typedef struct CtFdwScanState
  * Rows a scan with these clauses returns.  Without statistics, guess from
  * the window: a trail holds thousands of events a day.  A bounded window
  * is much cheaper than an open one, which is all the planner needs to know.
+ * The window stands for its time conditions, so their selectivity is not
+ * counted again: the other clauses' is.
  */
 static double
 estimate_rows(PlannerInfo *root, RelOptInfo *baserel, List *clauses, CtTableKind kind)
 {
-	List	   *fdw_exprs,
-			   *prune;
 	double		days = 90;
-	bool		lo,
-				hi;
+	bool		lo = false,
+				hi = false;
+	List	   *others = NIL;
+	ListCell   *lc;
 
-	ctfdw_classify_quals(root, baserel->relid, clauses, baserel->fdw_private, kind,
-						 &fdw_exprs, &prune);
-	ctfdw_prune_time_bounds(prune, &lo, &hi);
+	foreach(lc, clauses)
+	{
+		List	   *fdw_exprs,
+				   *prune;
+		bool		l,
+					h;
+
+		ctfdw_classify_quals(root, baserel->relid, list_make1(lfirst(lc)), baserel->fdw_private,
+							 kind, &fdw_exprs, &prune);
+		ctfdw_prune_time_bounds(prune, &l, &h);
+		lo |= l;
+		hi |= h;
+		if (!l && !h)
+			others = lappend(others, lfirst(lc));
+	}
 	if (lo && hi)
 		days = 1;
 	else if (lo || hi)
 		days = 30;
 	return clamp_row_est(5000 * days *
-						 clauselist_selectivity(root, clauses, baserel->relid, JOIN_INNER, NULL));
+						 clauselist_selectivity(root, others, baserel->relid, JOIN_INNER, NULL));
 }
 
 /* Columns of the table (into fdw_private) and the size of a scan. */
