@@ -14,7 +14,7 @@
  * can be fetched anew, mean "send it again now"; a throttled or failed
  * request that may succeed later means "send it again then", with
  * exponential backoff, until the caller's policy runs out; anything else
- * is an ERROR from ctfdw_session_fail().
+ * is an ERROR (session_fail).
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -34,11 +34,14 @@
 #include "utils/timestamp.h"
 
 #include "ct_cloudtrail.h"
+#include "ct_config.h"
 #include "ct_s3.h"
 #include "ct_sts.h"
 #include "session.h"
 
 #define MAX_REGION_REDIRECTS 3	/* region changes a session follows */
+
+static void session_fail(CtSession *s, CtHttpReq *req, const CtWhat *what, double waited_s);
 
 struct CtSession
 {
@@ -415,9 +418,9 @@ ctfdw_session_judge(CtSession *s, CtHttpReq *req, CtTry *t, CtRetryPolicy *p, co
 			ct_http_free(req);
 			return CT_REPLY_LATER;
 		}
-		ctfdw_session_fail(req, what, p->waited_ms / 1000.0);
+		session_fail(s, req, what, p->waited_ms / 1000.0);
 	}
-	ctfdw_session_fail(req, what, -1);
+	session_fail(s, req, what, -1);
 	return CT_REPLY_DONE;		/* keep the compiler quiet */
 }
 
@@ -528,6 +531,31 @@ aws_clock(const CtHttpReq *req, const CtAwsError *e, TimestampTz *aws_now)
 	return true;
 }
 
+/*
+ * errhint() for an error that says what to check: credentials AWS does not
+ * know (or knows in another partition), permissions it denies; 0 otherwise.
+ */
+static int
+refused_hint(CtSession *s, const char *code)
+{
+	static const char *const unknown_keys[] = {
+		"InvalidAccessKeyId", "UnrecognizedClientException", "InvalidClientTokenId",
+		"SignatureDoesNotMatch", "IncompleteSignature", NULL
+	};
+	static const char *const denied[] = {
+		"AccessDenied", "AccessDeniedException", "AllAccessDisabled", NULL
+	};
+
+	for (int i = 0; unknown_keys[i]; i++)
+		if (strcmp(code, unknown_keys[i]) == 0)
+			return errhint("AWS does not know these credentials: check the user mapping. Keys work only in their partition; this server's region %s is in partition %s.",
+						   s->opts->region, ct_partition(s->opts->region));
+	for (int i = 0; denied[i]; i++)
+		if (strcmp(code, denied[i]) == 0)
+			return errhint("The credentials are valid but not allowed this: check the IAM policy of the identity in the user mapping (the README lists the permissions each table needs).");
+	return 0;
+}
+
 /* errmsg() for the operation: one complete text each. */
 static int
 what_errmsg(const CtWhat *what)
@@ -550,8 +578,8 @@ what_errmsg(const CtWhat *what)
  * Report a failed request as an ERROR, and free it (what the message needs
  * is copied out first).  waited_s >= 0: retries gave up after that long.
  */
-void
-ctfdw_session_fail(CtHttpReq *req, const CtWhat *what, double waited_s)
+static void
+session_fail(CtSession *s, CtHttpReq *req, const CtWhat *what, double waited_s)
 {
 	CtAwsError e;
 	long		status = req->status;
@@ -572,7 +600,10 @@ ctfdw_session_fail(CtHttpReq *req, const CtWhat *what, double waited_s)
 				(errcode(curl_sqlstate),
 				 what_errmsg(what),
 				 errdetail_internal("%s", curl_error),
-				 waited_s >= 0 ? errhint("Gave up after waiting %.1f s on throttling and errors (lookup_max_wait).", waited_s) : 0));
+				 waited_s >= 0 ?
+				 errhint("Gave up after waiting %.1f s on throttling and errors (lookup_max_wait).", waited_s) :
+				 curl_sqlstate == ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION ?
+				 errhint("AWS could not be reached: check the server's options region and endpoint (or s3_endpoint), and that the database server can reach them.") : 0));
 	if (skewed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -588,7 +619,9 @@ ctfdw_session_fail(CtHttpReq *req, const CtWhat *what, double waited_s)
 			 errdetail("AWS error %s (HTTP %ld, request id %s): %s", e.code, status,
 					   e.request_id, e.message) :
 			 errdetail("HTTP status %ld (request id %s).", status, e.request_id),
-			 waited_s >= 0 ? errhint("Gave up after waiting %.1f s on throttling and errors (lookup_max_wait).", waited_s) : 0));
+			 waited_s >= 0 ?
+			 errhint("Gave up after waiting %.1f s on throttling and errors (lookup_max_wait).", waited_s) :
+			 refused_hint(s, e.code)));
 }
 
 /* ---------------------------------------------------------------- one-shot */

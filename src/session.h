@@ -86,7 +86,6 @@ extern void ctfdw_session_wait(CtSession *s, int timeout_ms);
 extern CtHttpReq *ctfdw_session_next_done(CtSession *s);
 extern CtVerdict ctfdw_session_judge(CtSession *s, CtHttpReq *req, CtTry *t,
 									 CtRetryPolicy *p, const CtWhat *what);
-extern void ctfdw_session_fail(CtHttpReq *req, const CtWhat *what, double waited_s);
 extern const CtCredentials *ctfdw_session_credentials(CtSession *s);
 extern CtSessionStats *ctfdw_session_stats(CtSession *s);
 extern int64 ctfdw_now_ms(void);

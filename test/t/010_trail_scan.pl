@@ -579,6 +579,28 @@ ok($day_bytes > 0 && $all_bytes - $day_bytes < 200_000,
 	reset_emulator();
 }
 
+# errors say what to check: credentials AWS does not know (and their
+# partition), an endpoint that cannot be reached
+{
+	my $closed = PostgreSQL::Test::Cluster::get_free_port();
+	sql_one(qq{CREATE SERVER emu_badkey FOREIGN DATA WRAPPER cloudtrail_fdw
+		OPTIONS (region 'us-east-1', s3_endpoint '$emu->{url}', max_retries '0');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER emu_badkey
+		  OPTIONS (access_key_id 'AKIANOSUCHKEY0000000', secret_access_key 'x');
+		CREATE FOREIGN TABLE unknown_key (event_id uuid) SERVER emu_badkey OPTIONS (bucket 'trail-bucket');
+		CREATE SERVER emu_closed FOREIGN DATA WRAPPER cloudtrail_fdw
+		OPTIONS (region 'us-east-1', s3_endpoint 'http://127.0.0.1:$closed', max_retries '0');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER emu_closed
+		  OPTIONS (access_key_id '$KEYS{key1}[0]', secret_access_key '$KEYS{key1}[1]');
+		CREATE FOREIGN TABLE closed (event_id uuid) SERVER emu_closed OPTIONS (bucket 'trail-bucket')});
+	my ($rc, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM unknown_key');
+	like($err, qr/AWS error InvalidAccessKeyId.*HINT:  AWS does not know these credentials: check the user mapping\. Keys work only in their partition; this server's region us-east-1 is in partition aws\./s,
+		'unknown credentials: the hint says to check the user mapping and the partition');
+	($rc, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM closed');
+	like($err, qr/could not list bucket.*HINT:  AWS could not be reached: check the server's options region and endpoint/s,
+		'an endpoint that cannot be reached: the hint says what to check');
+}
+
 # progress notices: every cloudtrail_fdw.progress_interval seconds of a scan
 # (here the directory table of thousands of files, slowed by a filter that
 # sleeps a millisecond a row)
