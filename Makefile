@@ -27,7 +27,9 @@ OBJS = \
 	src/credentials.o \
 	src/aws/cloudtrail.o \
 	src/aws/digest.o \
-	src/lookup.o
+	src/lookup.o \
+	src/vstore.o \
+	src/validate.o
 
 EXTENSION = cloudtrail_fdw
 DATA = cloudtrail_fdw--1.0.sql
