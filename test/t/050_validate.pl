@@ -15,6 +15,7 @@ use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 my @GEN = ('--days', '1', '--events-per-day', '48', '--end', '2026-11-20T00:00:00Z',
 	'--regions', 'us-east-1,eu-west-1', '--organization-id', 'o-ctfdwtest1',
@@ -200,6 +201,44 @@ is(join("\n", disagree($o, $t)), '', 're-signed digest: the verdicts agree (aws-
 is(($o->{files}{$out} || {})->{status}, 'previous_mismatch',
 	're-signed digest: previous_mismatch, the newer digest names another hash');
 restore();
+
+# ---- retries, an error that stays, cancellation
+my ($victim) = grep { $_->{account} eq $acct && $_->{region} eq $region && @{ $_->{logs} } } @digests;
+my $vlog = $victim->{logs}[0];
+ctl('fault', { match => { op => 'GetObject', key => $vlog }, kind => 'http500', count => 2 });
+my $sum = $node->safe_psql('postgres', qq{
+	SELECT string_agg(kind || ' ' || status, ', ' ORDER BY kind, status), min(retries)
+	FROM cloudtrail_validate_summary('org', '$START', '$END', ARRAY['$acct'], ARRAY['$region'])});
+like($sum, qr/^digest valid, log valid\|([2-9]|\d\d+)$/, 'two HTTP 500s on a log file: retried, every file valid');
+reset_emulator();
+ctl('fault', { match => { op => 'GetObject', key => $vlog }, kind => 'error', status => 403,
+	code => 'AccessDenied', message => 'Access Denied', count => 100 });
+$o = ours('org', $acct, $region);
+my $vrow = $o->{files}{ url($vlog) } || {};
+ok(($vrow->{status} || '') eq 'error' && $vrow->{detail} =~ /could not read object .*AccessDenied/,
+	'a log file S3 refuses: status error with the AWS error, the call goes on') or diag explain $vrow;
+is(scalar(grep { $_->{status} ne 'valid' } values %{ $o->{files} }), 1, 'and every other file is valid');
+reset_emulator();
+ctl('fault', { match => { op => 'GetObject' }, kind => 'stall', seconds => 20, count => 1000 });
+my ($in, $cout, $cerr) = ('', '', '');
+my $q = "SELECT count(*) FROM cloudtrail_validate('org', '$START', '$END')";
+my $h = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', $q ],
+	'<', \$in, '>', \$cout, '2>', \$cerr);
+my $pid;
+for (1 .. 50)
+{
+	$pid = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE query = \$\$$q\$\$");
+	last if $pid;
+	Time::HiRes::usleep(100_000);
+}
+Time::HiRes::usleep(500_000);
+my $t0 = Time::HiRes::time();
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+$h->finish;
+my $took = Time::HiRes::time() - $t0;
+like($cerr, qr/canceling statement due to user request/, 'pg_cancel_backend stops a validation waiting on S3');
+ok($took < 2.5, sprintf('within about a second (%.2f s)', $took));
+reset_emulator();
 
 # ---- logging stopped for two hours, backfill digests, a key rotation
 $emu->{handle}->kill_kill;
