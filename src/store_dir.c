@@ -189,13 +189,50 @@ walk_dir(CtTrailScan *s, const char *rel, Walk *wk)
 	return false;
 }
 
+/*
+ * One page of a listing of prefix, as S3 would list it: its subfolders
+ * (folders) or the files below it, after start_after; in the current
+ * memory context.  For cloudtrail_validate() too, with a scan shell that
+ * has only cxt and opts.
+ */
+void
+ctfdw_dir_page(CtTrailScan *s, const char *prefix, bool folders, const char *start_after,
+			   CtS3ListPage *page)
+{
+	Walk		wk = {folders, start_after};
+	bool		full = walk_dir(s, prefix, &wk);
+
+	memset(page, 0, sizeof(*page));
+	page->truncated = full;
+	if (wk.folders_only)
+	{
+		page->prefixes = wk.keys;
+		page->nprefixes = wk.n;
+	}
+	else
+	{
+		page->objects = palloc(sizeof(CtS3Object) * Max(wk.n, 1));
+		for (int i = 0; i < wk.n; i++)
+		{
+			page->objects[i].key = wk.keys[i];
+			page->objects[i].size = -1;
+		}
+		page->nobjects = wk.n;
+	}
+}
+
+/* Is rel, a path below the table's directory, there and really below it? */
+bool
+ctfdw_dir_inside(CtTrailScan *s, const char *rel)
+{
+	return local_inside(s, rel);
+}
+
 /* The next page of a stream, taken at once. */
 static void
 dir_list(CtTrailScan *s, ListStream *st)
 {
-	Walk		wk = {st->kind != STREAM_FILES, st->start_after};
 	CtS3ListPage page;
-	bool		full;
 
 	/*
 	 * The walk's names and paths are garbage once the page is taken (queued
@@ -206,28 +243,11 @@ dir_list(CtTrailScan *s, ListStream *st)
 											   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(walk);
 
-	full = walk_dir(s, st->prefix, &wk);
-	memset(&page, 0, sizeof(page));
-	page.truncated = full;
-	if (wk.folders_only)
-	{
-		page.prefixes = wk.keys;
-		page.nprefixes = wk.n;
-	}
-	else
-	{
-		page.objects = palloc(sizeof(CtS3Object) * Max(wk.n, 1));
-		for (int i = 0; i < wk.n; i++)
-		{
-			page.objects[i].key = wk.keys[i];
-			page.objects[i].size = -1;
-		}
-		page.nobjects = wk.n;
-	}
+	ctfdw_dir_page(s, st->prefix, st->kind != STREAM_FILES, st->start_after, &page);
 	s->stats.lists++;
 	ctfdw_take_page(s, st, &page);
-	if (full && !st->done)
-		st->start_after = MemoryContextStrdup(s->cxt, wk.keys[wk.n - 1]);	/* the next page */
+	if (page.truncated && !st->done)
+		st->start_after = MemoryContextStrdup(s->cxt, page.objects[page.nobjects - 1].key);	/* the next page */
 	else
 		st->done = true;
 	MemoryContextSwitchTo(old);

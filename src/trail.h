@@ -146,6 +146,11 @@ struct CtTrailScan
 extern void ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page);
 extern int64 ctfdw_to_epoch(TimestampTz t);
 
+/* store_dir.c, for cloudtrail_validate() */
+extern void ctfdw_dir_page(CtTrailScan *s, const char *prefix, bool folders,
+						   const char *start_after, CtS3ListPage *page);
+extern bool ctfdw_dir_inside(CtTrailScan *s, const char *rel);
+
 /* fetch.c: the engine */
 extern CtTrailScan *ctfdw_trail_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt,
 									  const CtStoreRoutine *store);

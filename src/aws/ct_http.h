@@ -74,6 +74,8 @@ struct CtHttpReq
 	char		bucket_region[32];
 	char		etag[128];
 	char		date[64];		/* server Date header */
+	char		meta_signature[2048];	/* x-amz-meta-signature, "" if none */
+	char		meta_signature_algorithm[64];	/* x-amz-meta-signature-algorithm */
 	long long	bytes;			/* body bytes received */
 	bool		done;
 	bool		paused;

@@ -251,6 +251,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	{
 		/* a new response (after 100-continue, say): forget the last one */
 		req->request_id[0] = req->bucket_region[0] = req->etag[0] = '\0';
+		req->meta_signature[0] = req->meta_signature_algorithm[0] = '\0';
 		return len;
 	}
 	if (!colon)
@@ -270,6 +271,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	HDR("x-amz-bucket-region", bucket_region);
 	HDR("ETag", etag);
 	HDR("Date", date);
+	HDR("x-amz-meta-signature", meta_signature);
+	HDR("x-amz-meta-signature-algorithm", meta_signature_algorithm);
 #undef HDR
 	return len;
 }
