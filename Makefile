@@ -29,7 +29,8 @@ OBJS = \
 	src/credentials.o \
 	src/aws/cloudtrail.o \
 	src/aws/digest.o \
-	src/lookup.o
+	src/lookup.o \
+	src/sync.o
 
 EXTENSION = cloudtrail_fdw
 DATA = cloudtrail_fdw--1.0.sql

@@ -25,3 +25,25 @@ CREATE FOREIGN DATA WRAPPER cloudtrail_fdw
 
 COMMENT ON FOREIGN DATA WRAPPER cloudtrail_fdw
   IS 'AWS CloudTrail: trail log files in S3 and the LookupEvents event history';
+
+-- ---------------------------------------------------------------- sync
+-- cloudtrail_sync(): exactly-once incremental copy into a local table.
+-- Its progress, per target and account/region folder (event-history
+-- sources: one row, folder 'lookup_events'), written with the rows.
+CREATE TABLE cloudtrail_sync_state (
+  target      regclass NOT NULL,
+  folder      text NOT NULL,
+  last_key    text,                -- greatest key read (event history: the last call's start)
+  recent_keys text[],              -- keys read past the start of the folder's next listing
+  synced_at   timestamptz NOT NULL,
+  PRIMARY KEY (target, folder)
+);
+SELECT pg_catalog.pg_extension_config_dump('cloudtrail_sync_state', '');
+
+CREATE FUNCTION cloudtrail_sync(source regclass, target regclass,
+  max_files int DEFAULT NULL, max_seconds int DEFAULT NULL, dedup boolean DEFAULT false,
+  OUT files bigint, OUT events bigint, OUT bytes bigint, OUT requests bigint,
+  OUT seconds double precision, OUT watermark timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
