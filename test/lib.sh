@@ -14,7 +14,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=/usr/lib/postgresql/15/bin
 PYTHON=/usr/bin/python3
 APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev \
-libssl-dev zlib1g-dev libisal-dev isal make gcc python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
+libssl-dev zlib1g-dev libisal-dev isal make gcc python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl \
+postgresql-15-cron postgresql-15-partman"
 
 say() { printf '%s\n' "$*" >&2; }
 

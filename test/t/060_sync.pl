@@ -9,9 +9,7 @@ use strict;
 use warnings;
 use lib "$ENV{CT_TOP}/test/t";
 use CtTest;
-use File::Find;
-use IO::Compress::Gzip qw(gzip $GzipError);
-use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use CtSync;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
@@ -21,6 +19,7 @@ use Time::HiRes qw(usleep);
 my $emu = start_emulator(gen => [ '--days', '2', '--events-per-day', '40',
 	'--regions', 'us-east-1,eu-west-1', '--end', '2026-11-20T00:00:00Z', '--seed', '21',
 	'--no-digests', '--late-fraction', '0.1', '--duplicate-fraction', '0.05' ]);
+$CtSync::data = $emu->{data};
 my $node = node_with_server('sync', server_options => ", endpoint '$emu->{url}'");
 $node->safe_psql('postgres', q{
 	IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public OPTIONS (bucket 'trail-bucket');
@@ -28,54 +27,7 @@ $node->safe_psql('postgres', q{
 });
 
 sub sql { $node->safe_psql('postgres', $_[0]) }
-
-# objects added during the test: bucket => { key => records }
-my %added;
-
-# The trail's (event_id, log_file) pairs, read here from every object.
-sub trail_pairs
-{
-	my ($bucket) = @_;
-	my @pairs;
-	my $root = "$emu->{data}/s3/$bucket";
-	my @keys;
-	find(sub { push @keys, substr($File::Find::name, length($root) + 1) if /\.json\.gz$/ }, $root)
-	  if -d $root;
-	for my $k (@keys)
-	{
-		next if $k =~ /Digest|Insight/;
-		my $raw;
-		gunzip("$root/$k" => \$raw) or die $GunzipError;
-		push @pairs, map { "$_->{eventID} s3://$bucket/$k" } @{ decode_json($raw)->{Records} };
-	}
-	for my $k (keys %{ $added{$bucket} || {} })
-	{
-		push @pairs, map { "$_->{eventID} s3://$bucket/$k" } @{ $added{$bucket}{$k} };
-	}
-	return join("\n", sort @pairs);
-}
-
-sub target_pairs
-{
-	my ($t) = @_;
-	return join("\n", sort split /\n/,
-		sql("SELECT event_id || ' ' || log_file FROM $t"));
-}
-
-# equal sets of pairs; on a difference, diag only what differs
-sub pairs_are
-{
-	my ($got, $want, $name) = @_;
-	my (%g, %w);
-	$g{$_}++ for split /\n/, $got;
-	$w{$_}++ for split /\n/, $want;
-	my @extra = grep { ($g{$_} || 0) > ($w{$_} || 0) } sort keys %g;
-	my @missing = grep { ($w{$_} || 0) > ($g{$_} || 0) } sort keys %w;
-	ok(!@extra && !@missing && $got eq $want, $name)
-	  or diag(sprintf("%d pairs, want %d; extra: %s; missing: %s", scalar(split /\n/, $got),
-		scalar(split /\n/, $want), join(' ', @extra[0 .. ($#extra < 4 ? $#extra : 4)]),
-		join(' ', @missing[0 .. ($#missing < 4 ? $#missing : 4)])));
-}
+sub target_pairs { CtSync::target_pairs($node, @_) }
 
 sub sync
 {
@@ -93,30 +45,6 @@ sub catch_up
 		return $n if $files == 0;
 	}
 	die "sync did not catch up";
-}
-
-my $uniq = 0;
-# A log file with n records of account/region, delivered at stamp (YYYYMMDDTHHMM).
-sub add_file
-{
-	my (%a) = @_;
-	my $bucket = $a{bucket} || 'trail-bucket';
-	my ($acct, $region, $stamp) = @a{qw(account region stamp)};
-	my ($y, $m, $d) = $stamp =~ /^(\d{4})(\d\d)(\d\d)/;
-	my $org = $a{org} ? "$a{org}/" : '';
-	my $u = $a{unique} || sprintf('Sync%012d', ++$uniq);
-	my $key = "AWSLogs/$org$acct/CloudTrail/$region/$y/$m/$d/${acct}_CloudTrail_${region}_${stamp}Z_$u.json.gz";
-	my @recs = map {
-		{ eventVersion => '1.08', eventID => sprintf('5e1c0000-0000-4000-8000-%012d', ++$uniq),
-		  eventTime => $a{event_time} || "$y-$m-${d}T00:00:00Z", eventSource => 'iam.amazonaws.com',
-		  eventName => 'ListUsers', awsRegion => $region, recipientAccountId => $acct,
-		  userIdentity => { type => 'IAMUser', userName => 'sync-test' } }
-	} 1 .. ($a{records} || 2);
-	my $gz;
-	gzip(\encode_json({ Records => \@recs }) => \$gz) or die $GzipError;
-	put_raw($bucket, $key, $a{raw} // $gz);
-	$added{$bucket}{$key} = $a{raw} ? [] : \@recs;
-	return $key;
 }
 
 sub state_text
