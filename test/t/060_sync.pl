@@ -240,4 +240,18 @@ ok($n1 > 0, "event history: the first call copies what LookupEvents shows ($n1)"
 is((split /\|/, sync("'event_history', 'hist'"))[1], 0, 'event history: the overlap is not copied twice');
 is(sql('SELECT count(*) - count(DISTINCT event_id) FROM hist'), 0, 'event history: each event once');
 
+# ===================================================================
+# activity records: the same over the foreign table and a sync target
+# ===================================================================
+sql(q{CREATE TABLE rec_tgt (record jsonb, log_file text);
+	ALTER FOREIGN TABLE trail_events OPTIONS (ADD on_error 'skip');});
+catch_up("'trail_events', 'rec_tgt', max_files => 200");
+my $act = q{SELECT count(*) || ' ' || count(object) || ' ' || md5(string_agg(a::text, ',' ORDER BY a::text))
+	FROM %s t, LATERAL cloudtrail_activity(t.record) a
+	WHERE a.action IN ('CreateUser', 'CreateAccessKey', 'AddUserToGroup', 'UpdateLoginProfile')
+	  AND a.outcome = 'success'};
+my $over_target = sql(sprintf $act, 'rec_tgt');
+like($over_target, qr/^([1-9]\d*) \1 /, "activity: every successful IAM user and key event names its object ($over_target)");
+is(sql(sprintf $act, 'trail_events'), $over_target, 'activity: the same over the foreign table and the sync target');
+
 done_testing();
