@@ -28,7 +28,7 @@ $(shell echo $(WITH_ISAL) | cmp -s - $(INFLATE_STAMP) || echo $(WITH_ISAL) >$(IN
 PG_CPPFLAGS = -Isrc -Isrc/aws $(shell pkg-config --cflags $(DEPS)) $(INFLATE_CFLAGS)
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 
-REGRESS = explain_filter options trail_scan event_history
+REGRESS = explain_filter options trail_scan event_history activity
 REGRESS_OPTS = --outputdir=$(or $(REGRESS_OUTDIR),.)
 
 # The AWS client layer builds on its own for the unit tests and fuzz targets.

@@ -257,6 +257,8 @@ start_work(CtTrailScan *s, int64 now)
 		 */
 		if (s->shared && !ctfdw_claim(s, q->stream))
 			pfree(q->key);
+		else if (s->sync && !s->sync->admit(s->sync->arg, q->stream->prefix, q->key))
+			pfree(q->key);		/* cloudtrail_sync's bound is reached */
 		else
 			new_object(s, q->key);
 	}

@@ -27,6 +27,8 @@
 
 #include "trail.h"
 
+CtSyncHook *ctfdw_sync_hook = NULL;
+
 int64
 ctfdw_to_epoch(TimestampTz t)
 {
@@ -57,6 +59,8 @@ add_stream(CtTrailScan *s, StreamKind kind, char *prefix, const char *account,
 		st->start_after = pstrdup(b.data);
 		ct_buf_free(&b);
 	}
+	if (kind == STREAM_FILES && s->sync)
+		st->start_after = s->sync->start_after(s->sync->arg, prefix);
 	s->streams = lappend(s->streams, st);
 	MemoryContextSwitchTo(old);
 }
@@ -231,6 +235,14 @@ take_key(CtTrailScan *s, ListStream *st, const char *key)
 	}
 	if (s->bounded_hi && k.stamp > s->stamp_hi)
 		return false;			/* keys sort by delivery time: nothing later matters */
+	if (s->sync)
+	{
+		CtSyncTake	t = s->sync->take(s->sync->arg, st->prefix, key);
+
+		if (t == CT_SYNC_TAKE)
+			ctfdw_enqueue(s, st, key);
+		return t != CT_SYNC_STOP;
+	}
 	if (!s->bounded_lo || k.stamp + 59 >= s->stamp_lo)
 		ctfdw_enqueue(s, st, key);
 	return true;
@@ -395,16 +407,38 @@ trail_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *scan
 
 /* ---------------------------------------------------------------- sources */
 
+/* The first trail scan begun while cloudtrail_sync waits for one is its. */
+static void *
+claim_sync(CtTrailScan *s)
+{
+	if (ctfdw_sync_hook && !ctfdw_sync_hook->claimed)
+	{
+		ctfdw_sync_hook->claimed = true;
+		s->sync = ctfdw_sync_hook;
+	}
+	return s;
+}
+
 static void *
 s3_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 {
-	return ctfdw_trail_begin(opts, w, cxt, &ctfdw_s3_store);
+	return claim_sync(ctfdw_trail_begin(opts, w, cxt, &ctfdw_s3_store));
 }
 
 static void *
 dir_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 {
-	return ctfdw_trail_begin(opts, w, cxt, &ctfdw_dir_store);
+	return claim_sync(ctfdw_trail_begin(opts, w, cxt, &ctfdw_dir_store));
+}
+
+static void
+trail_end(void *scan)
+{
+	CtTrailScan *s = scan;
+
+	if (s->sync)
+		s->sync->finish(s->sync->arg, s);
+	ctfdw_trail_end(scan);
 }
 
 const CtSourceRoutine ctfdw_s3_source = {
@@ -419,7 +453,7 @@ const CtSourceRoutine ctfdw_s3_source = {
 	.begin = s3_begin,
 	.next = ctfdw_trail_next,
 	.rescan = ctfdw_trail_rescan,
-	.end = ctfdw_trail_end,
+	.end = trail_end,
 	.explain = trail_explain,
 };
 
@@ -434,6 +468,6 @@ const CtSourceRoutine ctfdw_directory_source = {
 	.begin = dir_begin,
 	.next = ctfdw_trail_next,
 	.rescan = ctfdw_trail_rescan,
-	.end = ctfdw_trail_end,
+	.end = trail_end,
 	.explain = trail_explain,
 };

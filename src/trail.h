@@ -33,6 +33,7 @@
 #include "storage/fd.h"
 
 typedef struct CtTrailScan CtTrailScan;
+typedef struct CtSyncHook CtSyncHook;
 typedef struct CtShared CtShared;
 typedef struct CtSharedStream CtSharedStream;
 
@@ -140,7 +141,35 @@ struct CtTrailScan
 	bool		started;
 	CtShared   *shared;			/* parallel scan state, or NULL */
 	TimestampTz progress_at;	/* last progress notice */
+	CtSyncHook *sync;			/* cloudtrail_sync's listing mode, or NULL */
 };
+
+/*
+ * cloudtrail_sync's listing mode (sync.c): set around the INSERT it runs,
+ * claimed by the first trail scan that begins.  Each files stream starts
+ * where the hook says; a listed key is taken, skipped (already synced) or
+ * ends the stream; a queued key is admitted just before it is fetched, in
+ * queue order, so what a call reads of each folder is a prefix of what it
+ * listed there.
+ */
+typedef enum CtSyncTake
+{
+	CT_SYNC_TAKE,
+	CT_SYNC_SKIP,
+	CT_SYNC_STOP
+} CtSyncTake;
+
+struct CtSyncHook
+{
+	void	   *arg;
+	bool		claimed;
+	char	   *(*start_after) (void *arg, const char *folder);
+	CtSyncTake	(*take) (void *arg, const char *folder, const char *key);
+	bool		(*admit) (void *arg, const char *folder, const char *key);
+	void		(*finish) (void *arg, CtTrailScan *s);
+};
+
+extern PGDLLIMPORT CtSyncHook *ctfdw_sync_hook;
 
 /* trail.c: listing and pruning */
 extern void ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page);

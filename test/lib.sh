@@ -17,7 +17,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$CT_PG/bin/pg_config}
 PGBIN=/usr/lib/postgresql/$CT_PG/bin
 PYTHON=/usr/bin/python3
 APT_PACKAGES="postgresql-$CT_PG postgresql-server-dev-$CT_PG libcurl4-openssl-dev libjson-c-dev \
-libssl-dev zlib1g-dev libisal-dev isal make gcc pkgconf python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl"
+libssl-dev zlib1g-dev libisal-dev isal make gcc pkgconf python3 awscli python3-boto3 python3-psycopg2 libipc-run-perl perl \
+postgresql-$CT_PG-cron postgresql-$CT_PG-partman"
 
 say() { printf '%s\n' "$*" >&2; }
 
