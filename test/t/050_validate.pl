@@ -67,6 +67,14 @@ sub theirs
 }
 
 # Files where the verdicts differ, as text; and ours that aws-cli does not see.
+# The verdicts are those of Debian 12's aws-cli (2.9); another aws-cli (a
+# later Debian's, in test/run --pg N) words some of them its own way, which
+# awsvalidate.py reads as "other": those files are not compared.
+my $cli_version = `$PYTHON -m awscli --version 2>&1`;
+my $reference_cli = $cli_version =~ m{^aws-cli/2\.9\.};
+diag("aws-cli is not the reference (2.9): its verdicts worded otherwise are not compared ($cli_version)")
+  unless $reference_cli;
+
 sub disagree
 {
 	my ($o, $t) = @_;
@@ -74,6 +82,7 @@ sub disagree
 	for my $url (sort keys %{ $t->{files} })
 	{
 		my $mine = $o->{files}{$url} ? $o->{files}{$url}{status} : 'missing';
+		next if !$reference_cli && $t->{files}{$url}{status} eq 'other';
 		push @bad, "$url: ours $mine, aws-cli $t->{files}{$url}{status}"
 		  if ($AWS{$mine} || $mine) ne $t->{files}{$url}{status};
 	}

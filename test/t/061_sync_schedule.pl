@@ -31,13 +31,18 @@ sub sql { $node->safe_psql('postgres', $_[0]) }
 # ===================================================================
 # pg_partman: monthly partitions on event_time
 # ===================================================================
+# pg_partman 4 (Debian 12) names the kind and interval, 5 (later Debians) an interval
+my $partman5 = sql(q{SELECT split_part(extversion, '.', 1)::int >= 5 FROM pg_extension
+	WHERE extname = 'pg_partman'}) eq 't';
 sql(q{
 	CREATE TABLE parted (event_id uuid NOT NULL, event_time timestamptz NOT NULL,
 	  event_name text, log_file text, PRIMARY KEY (event_id, event_time))
 	  PARTITION BY RANGE (event_time);
-	SELECT partman.create_parent('public.parted', 'event_time', 'native', 'monthly',
-	  p_start_partition := '2026-09-01');
-});
+} . ($partman5 ?
+	q{SELECT partman.create_parent('public.parted', 'event_time', '1 month',
+	  p_start_partition := '2026-09-01');} :
+	q{SELECT partman.create_parent('public.parted', 'event_time', 'native', 'monthly',
+	  p_start_partition := '2026-09-01');}));
 my $steps = 0;
 $steps++ while (split /\|/, sql("SELECT files FROM cloudtrail_sync('trail_events', 'parted', max_files => 40, dedup => true)"))[0] > 0;
 ok($steps > 1, "pg_partman target: filled in $steps steps");
