@@ -78,7 +78,7 @@ COMMENT ON FUNCTION cloudtrail_validate_summary(regclass, timestamptz, timestamp
 CREATE TABLE cloudtrail_sync_state (
   target      regclass NOT NULL,
   folder      text NOT NULL,
-  last_key    text,                -- greatest key read (event history: the last call's start)
+  last_key    text,                -- greatest key read (event history: epoch seconds of the last call's start)
   recent_keys text[],              -- keys read past the start of the folder's next listing
   synced_at   timestamptz NOT NULL,
   PRIMARY KEY (target, folder)

@@ -509,7 +509,7 @@ sync_history(SyncRun *r, const char *cols, bool dedup, TimestampTz *watermark)
 	if (SPI_execute_with_args(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s s WHERE %s"
 									   "NOT EXISTS (SELECT 1 FROM %s t WHERE t.event_id = s.event_id)%s",
 									   tgt, cols, cols, qualified_name(r->source),
-									   from ? "s.event_time >= $1::timestamptz - $2::interval AND " : "",
+									   from ? "s.event_time >= to_timestamp($1::float8) - $2::interval AND " : "",
 									   tgt, dedup ? " ON CONFLICT DO NOTHING" : ""),
 							  from ? 2 : 0, types + 1,
 							  (Datum[]) {CStringGetTextDatum(from ? from : ""),
@@ -517,7 +517,9 @@ sync_history(SyncRun *r, const char *cols, bool dedup, TimestampTz *watermark)
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "cloudtrail_sync: the INSERT failed");
 	events = SPI_processed;
-	values[2] = CStringGetTextDatum(timestamptz_to_str(now));
+	/* epoch seconds: read back the same whatever DateStyle and TimeZone say */
+	values[2] = CStringGetTextDatum(psprintf("%lld.%06lld", (long long) ctfdw_to_epoch(now),
+											 (long long) (now % USECS_PER_SEC)));
 	state_exec(r, psprintf("INSERT INTO %s (target, folder, last_key, synced_at) "
 						   "VALUES ($1, $2, $3, now()) ON CONFLICT (target, folder) DO UPDATE "
 						   "SET last_key = excluded.last_key, synced_at = excluded.synced_at",
