@@ -623,7 +623,7 @@ take_log(void *arg, const char *key)
 
 	if (!ct_trail_file_key(key, a->region_prefix, a->p->account, a->p->region, false, &k))
 		return true;
-	if (k.stamp > a->hi)
+	if (k.stamp >= a->hi)
 		return false;
 	if (bsearch(&kp, a->listed, a->nlisted, sizeof(char *), cmp_str))
 		return true;
@@ -641,7 +641,11 @@ take_log(void *arg, const char *key)
 	return true;
 }
 
-/* Log files delivered in an hour a digest covers that no digest lists. */
+/*
+ * Log files delivered in an hour a digest covers that no digest lists, up
+ * to the start of the newest digest read: a file delivered after that may
+ * be listed by a digest stamped after the window.
+ */
 static void
 unlisted_logs(Val *c, Pair *p)
 {
@@ -657,9 +661,9 @@ unlisted_logs(Val *c, Pair *p)
 		VDigest    *g = lfirst(lc);
 
 		if (g->times_ok)
-			lo = Min(lo, g->wstart), a.hi = Max(a.hi, g->wend);
+			lo = Min(lo, g->wstart), a.hi = Max(a.hi, g->wstart);
 	}
-	if (lo == PG_INT64_MAX)
+	if (lo == PG_INT64_MAX || a.hi <= lo)
 		return;
 	a.region_prefix = psprintf("%sCloudTrail/%s/", p->account_prefix, p->region);
 	ct_trail_start_after(&b, a.region_prefix, p->account, false, p->region, lo);
