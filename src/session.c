@@ -54,6 +54,7 @@ struct CtSession
 	char		s3_region[32];
 	int			redirects;
 	char		regions_seen[128];	/* for the error when there are too many */
+	CtHttpReq  *single;			/* ctfdw_session_send's request in flight */
 	CtSessionStats stats;
 };
 
@@ -82,6 +83,8 @@ session_cleanup(void *arg)
 {
 	CtSession  *s = arg;
 
+	ct_http_free(s->single);
+	s->single = NULL;
 	if (s->http)
 		ct_http_destroy(s->http);
 	s->http = NULL;
@@ -425,39 +428,69 @@ ctfdw_session_judge(CtSession *s, CtHttpReq *req, CtTry *t, CtRetryPolicy *p, co
 }
 
 /*
- * One JSON-API call, waited for: sent again as ctfdw_session_judge() says
- * (credentials refreshed, retries with backoff).  Returns the successful
- * reply, which the caller frees; ERROR when the call fails for good.
+ * One request, waited for: what build(arg) makes, sent again as
+ * ctfdw_session_judge() says (credentials refreshed, region learnt, retries
+ * with backoff).  Returns the successful reply, which the caller frees;
+ * ERROR when it fails for good.  The request in flight belongs to the
+ * session, which frees it if an ERROR or a cancel comes first.
  */
 CtHttpReq *
-ctfdw_session_json_call(CtSession *s, CtService service, const char *region, const char *target,
-						const char *body, const CtWhat *what)
+ctfdw_session_send(CtSession *s, CtHttpReq *(*build) (void *arg), void *arg, const CtWhat *what)
 {
 	CtTry		t = {0, 0};
 	CtRetryPolicy p = {500, 8000, s->opts->max_retries, -1, 0};
 
 	for (;;)
 	{
-		char	   *copy = ct_strdup(body);
 		CtHttpReq  *req;
+		int64		now;
 
-		if (!copy)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		while (t.retry_at > ctfdw_now_ms())
+		while ((now = ctfdw_now_ms()) < t.retry_at)
 		{
 			CHECK_FOR_INTERRUPTS();
-			pg_usleep(10000);
+			pg_usleep(Min(t.retry_at - now, 100) * 1000L);
 		}
-		req = ctfdw_session_json(s, service, region, target, copy);
+		s->single = req = build(arg);
 		ctfdw_session_start(s, req);
 		while (!req->done)
 		{
 			ctfdw_session_wait(s, 100);
 			(void) ctfdw_session_next_done(s);
 		}
+		s->single = NULL;
 		if (ctfdw_session_judge(s, req, &t, &p, what) == CT_REPLY_DONE)
 			return req;
 	}
+}
+
+typedef struct JsonCall
+{
+	CtSession  *s;
+	CtService	service;
+	const char *region;
+	const char *target;
+	const char *body;
+} JsonCall;
+
+static CtHttpReq *
+build_json(void *arg)
+{
+	JsonCall   *c = arg;
+	char	   *copy = ct_strdup(c->body);
+
+	if (!copy)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return ctfdw_session_json(c->s, c->service, c->region, c->target, copy);
+}
+
+/* One JSON-API call, waited for (ctfdw_session_send); the caller frees the reply. */
+CtHttpReq *
+ctfdw_session_json_call(CtSession *s, CtService service, const char *region, const char *target,
+						const char *body, const CtWhat *what)
+{
+	JsonCall	c = {s, service, region, target, body};
+
+	return ctfdw_session_send(s, build_json, &c, what);
 }
 
 /* ---------------------------------------------------------------- errors */

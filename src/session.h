@@ -79,6 +79,8 @@ extern CtHttpReq *ctfdw_session_s3(CtSession *s, const char *key, const char *qu
 extern CtHttpReq *ctfdw_session_json(CtSession *s, CtService service, const char *region,
 									 const char *target, char *body);
 extern void ctfdw_session_start(CtSession *s, CtHttpReq *req);
+extern CtHttpReq *ctfdw_session_send(CtSession *s, CtHttpReq *(*build) (void *arg), void *arg,
+									 const CtWhat *what);
 extern CtHttpReq *ctfdw_session_json_call(CtSession *s, CtService service, const char *region,
 										  const char *target, const char *body,
 										  const CtWhat *what);

@@ -63,7 +63,6 @@ typedef struct VStore
 	CtSession  *session;		/* S3; NULL for a directory */
 	CtTrailScan *dir;			/* directory: a scan shell for store_dir's checks */
 	VObj	  **live;			/* being read (freed by the context's callback) */
-	CtHttpReq  *single;			/* a listing or call in flight, likewise */
 	int			nlive;
 	int64		lists;
 	int64		fetched;

@@ -52,8 +52,6 @@ vstore_cleanup(void *arg)
 		v->live[i]->lh = NULL;
 	}
 	v->nlive = 0;
-	ct_http_free(v->single);
-	v->single = NULL;
 }
 
 VStore *
@@ -104,51 +102,11 @@ policy(VStore *v)
 	return p;
 }
 
-/* Sleep until at (ms), serving cancels. */
-static void
-sleep_until(int64 at)
-{
-	int64		now;
-
-	while ((now = ctfdw_now_ms()) < at)
-	{
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(Min(at - now, 100) * 1000L);
-	}
-}
-
 /* ---------------------------------------------------------------- one at a time */
-
-typedef CtHttpReq *(*VBuild) (VStore *v, void *arg);
-
-/* Send what build makes until it succeeds (an ERROR if it fails for good). */
-static CtHttpReq *
-send_one(VStore *v, VBuild build, void *arg, const CtWhat *what)
-{
-	CtTry		t = {0, 0};
-	CtRetryPolicy p = policy(v);
-
-	for (;;)
-	{
-		CtHttpReq  *req;
-
-		sleep_until(t.retry_at);
-		v->single = req = build(v, arg);
-		ctfdw_session_start(v->session, req);
-		while (!req->done)
-		{
-			ctfdw_session_wait(v->session, 100);
-			(void) ctfdw_session_next_done(v->session);
-		}
-		v->single = NULL;
-		v->bytes += req->bytes;
-		if (ctfdw_session_judge(v->session, req, &t, &p, what) == CT_REPLY_DONE)
-			return req;
-	}
-}
 
 typedef struct ListArgs
 {
+	VStore	   *v;
 	const char *prefix;
 	bool		folders;
 	const char *start_after;
@@ -156,9 +114,10 @@ typedef struct ListArgs
 } ListArgs;
 
 static CtHttpReq *
-build_list(VStore *v, void *arg)
+build_list(void *arg)
 {
 	ListArgs   *a = arg;
+	VStore	   *v = a->v;
 	CtBuf		q = CT_BUF_INIT;
 	CtHttpReq  *req;
 
@@ -182,11 +141,12 @@ static void
 s3_page(VStore *v, ListArgs *a, CtS3ListPage *page)
 {
 	CtWhat		what = {CT_OP_LIST, v->opts->bucket, a->prefix};
-	CtHttpReq  *req = send_one(v, build_list, a, &what);
+	CtHttpReq  *req = ctfdw_session_send(v->session, build_list, a, &what);
 	CtS3ListPage p;
 	char		err[256];
 	bool		ok = ct_s3_parse_list(req->body.data, req->body.len, &p, err, sizeof(err));
 
+	v->bytes += req->bytes;
 	ct_http_free(req);
 	if (!ok)
 		ereport(ERROR,
@@ -215,7 +175,7 @@ void
 ctfdw_vstore_list(VStore *v, const char *prefix, bool folders, const char *start_after,
 				  bool (*take) (void *arg, const char *item), void *arg)
 {
-	ListArgs	a = {prefix, folders, start_after, NULL};
+	ListArgs	a = {v, prefix, folders, start_after, NULL};
 	MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												   "cloudtrail_validate listing",
 												   ALLOCSET_DEFAULT_SIZES);
@@ -246,37 +206,19 @@ ctfdw_vstore_list(VStore *v, const char *prefix, bool folders, const char *start
 	MemoryContextDelete(page_cxt);
 }
 
-typedef struct CallArgs
-{
-	const char *region;
-	const char *target;
-	const char *body;
-} CallArgs;
-
-static CtHttpReq *
-build_call(VStore *v, void *arg)
-{
-	CallArgs   *a = arg;
-	char	   *body = strdup(a->body);
-
-	if (!body)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return ctfdw_session_json(v->session, CT_SERVICE_CLOUDTRAIL, a->region, a->target, body);
-}
-
 /* A JSON-API call of CloudTrail in region (body malloc'd, taken); the reply, palloc'd. */
 char *
 ctfdw_vstore_call(VStore *v, const char *region, const char *target, char *body,
 				  const char *what_text)
 {
-	CallArgs	a = {region, target, NULL};
 	CtWhat		what = {CT_OP_CALL, NULL, what_text};
+	char	   *copy = pstrdup(body);
 	CtHttpReq  *req;
 	char	   *out;
 
-	a.body = pstrdup(body);
 	free(body);
-	req = send_one(v, build_call, &a, &what);
+	req = ctfdw_session_json_call(v->session, CT_SERVICE_CLOUDTRAIL, region, target, copy, &what);
+	v->bytes += req->bytes;
 	out = pnstrdup(req->body.data ? req->body.data : "", req->body.len);
 	ct_http_free(req);
 	return out;
