@@ -29,7 +29,6 @@
 #include "trail.h"
 
 #define QUEUE_LIMIT		10000	/* listed files waiting before listing pauses */
-#define LISTS_IN_FLIGHT 4
 
 /* ---------------------------------------------------------------- cleanup */
 
@@ -78,6 +77,7 @@ ctfdw_trail_rescan(void *scan)
 	CtTrailScan *s = scan;
 
 	scan_cleanup(s);
+	ctfdw_order_end(s);
 	s->streams = NIL;
 	s->qhead = s->qtail = 0;
 	s->started = false;
@@ -114,6 +114,11 @@ object_failed(CtTrailScan *s, ObjState *o, const char *why)
 void
 ctfdw_enqueue(CtTrailScan *s, ListStream *st, const char *key)
 {
+	if (st->lane)
+	{
+		ctfdw_order_enqueue(s, st, key);
+		return;
+	}
 	if (s->qtail == s->qcap)
 	{
 		if (s->qhead > 0)
@@ -144,6 +149,8 @@ void
 ctfdw_object_done(CtTrailScan *s, ObjState *o)
 {
 	s->stats.bytes += ct_rr_bytes_in(o->rr);
+	if (s->order)
+		ctfdw_order_file_done(s, o);
 	free_object(s, o);
 	for (int i = 0; i < s->nactive; i++)
 		if (s->active[i] == o)
@@ -168,8 +175,9 @@ ctfdw_is_active(CtTrailScan *s, void *arg)
 	return false;
 }
 
-static void
-new_object(CtTrailScan *s, char *key)
+/* Start reading key (in the scan's context, owned by the object from here). */
+ObjState *
+ctfdw_fetch(CtTrailScan *s, char *key)
 {
 	MemoryContext old = MemoryContextSwitchTo(s->cxt);
 	ObjState   *o = palloc0(sizeof(ObjState));
@@ -186,6 +194,7 @@ new_object(CtTrailScan *s, char *key)
 	ct_rr_set_max_size(o->rr, s->opts->max_object_size);
 	s->store->fetch(s, o);
 	s->stats.fetched++;
+	return o;
 }
 
 /* ---------------------------------------------------------------- engine */
@@ -215,7 +224,8 @@ start_listing(CtTrailScan *s, int64 now)
 	{
 		ListStream *st = lfirst(lc);
 
-		if (st->done || st->req || (st->try.retry_at && st->try.retry_at > now))
+		/* an ordered scan lists its lanes when their turn comes */
+		if (st->lane || st->done || st->req || (st->try.retry_at && st->try.retry_at > now))
 			continue;
 		/* listing memory is bounded whatever max_concurrency is */
 		if (s->store->concurrent && listing >= LISTS_IN_FLIGHT)
@@ -246,6 +256,11 @@ start_work(CtTrailScan *s, int64 now)
 			s->store->fetch(s, o);
 		}
 	}
+	if (s->order)
+	{
+		ctfdw_order_start_work(s, now);
+		return;
+	}
 	while (s->nactive < s->opts->max_concurrency && queued(s) > 0)
 	{
 		QueuedObject *q = &s->queue[s->qhead++];
@@ -260,7 +275,7 @@ start_work(CtTrailScan *s, int64 now)
 		else if (s->sync && !s->sync->admit(s->sync->arg, q->stream->prefix, q->key))
 			pfree(q->key);		/* cloudtrail_sync's bound is reached */
 		else
-			new_object(s, q->key);
+			ctfdw_fetch(s, q->key);
 	}
 }
 
@@ -332,6 +347,8 @@ start_scan(CtTrailScan *s)
 		s->store->open(s);
 	if (!s->active)
 		s->active = palloc0(sizeof(ObjState *) * (s->opts->max_concurrency + 1));
+	if (s->w->order != CT_ORDER_NONE)
+		ctfdw_order_begin(s);
 	ctfdw_plan_streams(s);
 	s->started = true;
 	MemoryContextSwitchTo(old);
@@ -401,10 +418,20 @@ ctfdw_trail_next(void *scan, CtRow *row)
 		ObjState   *o = s->current;
 
 		CHECK_FOR_INTERRUPTS();
+		if (s->order && ctfdw_order_pop(s, row))
+		{
+			MemoryContextSwitchTo(caller);
+			return true;
+		}
 		if (o)
 		{
 			ReadResult r = read_current(s, o, row);
 
+			if (r == GOT_ROW && s->order)
+			{
+				ctfdw_order_push(s, o, row);
+				continue;
+			}
 			if (r == GOT_ROW)
 			{
 				MemoryContextSwitchTo(caller);
@@ -416,7 +443,8 @@ ctfdw_trail_next(void *scan, CtRow *row)
 		if ((s->current = ready_object(s)) != NULL && (!s->store->concurrent || s->current != o))
 			continue;
 		s->current = NULL;
-		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s))
+		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s) &&
+			(!s->order || ctfdw_order_empty(s)))
 			break;
 		/* what lasts is put in s->cxt by name; the rest goes with the round */
 		MemoryContextReset(s->work_cxt);
