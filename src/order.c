@@ -241,7 +241,7 @@ next_folder(CtTrailScan *s, ListStream *st)
 		CtBuf		b = CT_BUF_INIT;
 
 		ct_trail_start_after(&b, st->prefix, st->account, s->opts->insight, st->region,
-							 s->stamp_lo - 59);
+							 s->stamp_lo);
 		if (strncmp(b.data, f->prefix, strlen(f->prefix)) == 0)
 			st->start_after = MemoryContextStrdup(s->cxt, b.data);
 		ct_buf_free(&b);
@@ -490,8 +490,12 @@ static bool
 within_horizon(CtTrailScan *s, int64 stamp)
 {
 	for (int i = 0; i < s->nactive; i++)
-		if (Abs(stamp - s->active[i]->stamp) > HORIZON_SECS)
+	{
+		int64		apart = stamp - s->active[i]->stamp;
+
+		if (apart > HORIZON_SECS || apart < -HORIZON_SECS)
 			return false;
+	}
 	return true;
 }
 
