@@ -88,6 +88,20 @@ first_flagged(uint64_t m)
 #endif
 }
 
+#ifdef __SSE2__
+/* The same mask for sixteen bytes, a bit a byte. */
+static inline int
+special16(const unsigned char *u)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) u);
+
+	return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+													   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+										  _mm_cmpeq_epi8(v, _mm_setzero_si128()))) |
+		_mm_movemask_epi8(v);
+}
+#endif
+
 /*
  * Length of the UTF-8 sequence at u (its first byte not ASCII), before e;
  * 0 if it is not valid (RFC 3629, as ct_utf8_invalid_at).
@@ -141,15 +155,14 @@ bad_escape(Scan *s, const char *what)
 }
 
 /*
- * At the opening quote; leaves p after the closing one.  Escapes are
- * checked, and so is the text: the first byte that is not UTF-8, or is NUL,
+ * The rest of a string from u, after its opening quote; leaves p after the
+ * closing one.  Escapes are checked, and so is the text: the first byte that is not UTF-8, or is NUL,
  * goes to s->bad, and the scan goes on (a parse error, later, is reported
  * before it).  Plain ASCII is skipped a word at a time.
  */
 static bool
-scan_string(Scan *s)
+scan_string_from(Scan *s, const unsigned char *u)
 {
-	const unsigned char *u = (const unsigned char *) s->p + 1;
 	const unsigned char *e = (const unsigned char *) s->end;
 
 	for (;;)
@@ -159,11 +172,7 @@ scan_string(Scan *s)
 #ifdef __SSE2__
 		while (e - u >= 16)
 		{
-			__m128i		v = _mm_loadu_si128((const __m128i *) u);
-			int			m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-																	   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-														  _mm_cmpeq_epi8(v, _mm_setzero_si128()))) |
-				_mm_movemask_epi8(v);
+			int			m = special16(u);
 
 			if (m != 0)
 			{
@@ -244,6 +253,31 @@ special:
 	}
 }
 
+/*
+ * At the opening quote; leaves p after the closing one.  Most strings of a
+ * record are short, plain ASCII: one look at the sixteen bytes after the
+ * quote, inline, finds their end.
+ */
+static inline bool
+scan_string(Scan *s)
+{
+	const unsigned char *u = (const unsigned char *) s->p + 1;
+
+#ifdef __SSE2__
+	if (s->end - (const char *) u >= 16)
+	{
+		int			m = special16(u);
+
+		if (m != 0 && u[__builtin_ctz((unsigned) m)] == '"')
+		{
+			s->p = (const char *) u + __builtin_ctz((unsigned) m) + 1;
+			return true;
+		}
+	}
+#endif
+	return scan_string_from(s, u);
+}
+
 static bool scan_value(Scan *s, int depth, CtSpan *out);
 
 static bool
@@ -281,6 +315,22 @@ scan_number(Scan *s)
 			s->p++;
 	}
 	return s->p > b;
+}
+
+/* scan_value(), with strings (most values) inline. */
+static inline bool
+scan_element(Scan *s, int depth, CtSpan *out)
+{
+	bool		ok;
+
+	ws(s);
+	if (s->p >= s->end || *s->p != '"' || depth > CT_MAX_DEPTH)
+		return scan_value(s, depth, out);
+	out->p = s->p;
+	out->type = 's';
+	ok = scan_string(s);
+	out->len = (size_t) (s->p - out->p);
+	return ok;
 }
 
 static bool
@@ -323,7 +373,7 @@ scan_object(Scan *s, int depth, CtRecIndex *idx)
 		if (s->p >= s->end || *s->p != ':')
 			return fail(s, "expected ':'");
 		s->p++;
-		if (!scan_value(s, depth + 1, &v))
+		if (!scan_element(s, depth + 1, &v))
 			return false;
 		if (idx && idx->n == CT_REC_MAX_MEMBERS && idx->more == NULL)
 			idx->more = k - 1;
@@ -363,7 +413,7 @@ scan_array(Scan *s, int depth)
 	{
 		CtSpan		v;
 
-		if (!scan_value(s, depth + 1, &v))
+		if (!scan_element(s, depth + 1, &v))
 			return false;
 		ws(s);
 		if (s->p < s->end && *s->p == ',')
