@@ -860,7 +860,7 @@ merge_options(ForeignServer *server, List *table_options, Oid userid, bool with_
 	opts->request_timeout_s = 60;
 	opts->max_retries = 5;
 	opts->max_delivery_delay = 6 * USECS_PER_HOUR;
-	opts->max_concurrency = 32;
+	opts->max_concurrency = 64;
 	opts->lookup_max_wait = 60 * USECS_PER_SEC;
 	opts->max_object_size = INT64CONST(1024) * 1024 * 1024;
 	opts->role_session_name = "cloudtrail_fdw";

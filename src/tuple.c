@@ -29,9 +29,11 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/varlena.h"
 
 #include "cloudtrail_fdw.h"
@@ -378,6 +380,54 @@ path_text(const CtColumn *col, const CtRecIndex *index, CtBuf *scratch, const ch
 	return NULL;
 }
 
+/* The value of n digits at p, or -1 if they are not all digits. */
+static int
+digits(const char *p, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * CloudTrail writes every time as "2026-11-13T00:33:12Z".  Such a text is
+ * made a timestamptz here, as timestamptz_in would make it but without its
+ * general parser (a quarter of the PostgreSQL side of a scan that reads
+ * event_time); anything else goes to the input function.
+ */
+static bool
+cloudtrail_time(const char *t, TimestampTz *out)
+{
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				s;
+
+	if (strlen(t) != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
+		t[16] != ':' || t[19] != 'Z')
+		return false;
+	y = digits(t, 4);
+	mo = digits(t + 5, 2);
+	d = digits(t + 8, 2);
+	h = digits(t + 11, 2);
+	mi = digits(t + 14, 2);
+	s = digits(t + 17, 2);
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > day_tab[isleap(y)][mo - 1] ||
+		h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+		return false;
+	*out = (TimestampTz) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY +
+		(TimestampTz) ((h * 60 + mi) * 60 + s) * USECS_PER_SEC;
+	return true;
+}
+
 /*
  * Fill slot from one record.  Returns NULL, or why the record cannot be
  * stored (a value PostgreSQL text cannot hold), with ctfdw_current_column
@@ -400,6 +450,7 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 		int			i = col->attnum - 1;
 		const char *text = NULL;
 		char	   *own = NULL;
+		TimestampTz ts;
 
 		if (!bms_is_member(col->attnum, needed))
 			continue;
@@ -459,8 +510,11 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				return why;
 			text = ok;
 		}
-		slot->tts_values[i] = InputFunctionCall(&col->infunc, (char *) text,
-												col->typioparam, col->typmod);
+		if (col->typid == TIMESTAMPTZOID && cloudtrail_time(text, &ts))
+			slot->tts_values[i] = TimestampTzGetDatum(ts);
+		else
+			slot->tts_values[i] = InputFunctionCall(&col->infunc, (char *) text,
+													col->typioparam, col->typmod);
 		slot->tts_isnull[i] = false;
 		ctfdw_current_column = NULL;
 		if (own)

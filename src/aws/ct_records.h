@@ -9,6 +9,11 @@
  * compressed backlog the caller allows plus the largest single record,
  * whatever the size of the object.
  *
+ * Each record is scanned as it is found, in the same pass that finds its
+ * end, and the index made is offered to ct_rec_index() (ct_recscan.h) for
+ * the consumer; a record that pass cannot take (malformed, or not all
+ * there yet) is split by counting brackets, and scanned by the consumer.
+ *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
@@ -52,6 +57,7 @@ extern void ct_rr_destroy(CtRecordReader *rr);
 extern bool ct_rr_push(CtRecordReader *rr, const char *data, size_t len);
 extern void ct_rr_set_eof(CtRecordReader *rr);
 extern CtRecordStatus ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len);
+extern void ct_rr_set_index(CtRecordReader *rr, bool on);
 extern void ct_rr_set_max_size(CtRecordReader *rr, long long max_bytes);
 extern const char *ct_rr_error(const CtRecordReader *rr);
 extern size_t ct_rr_backlog(const CtRecordReader *rr);

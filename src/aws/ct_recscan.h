@@ -9,6 +9,10 @@
  * text, verbatim -- without building a document tree.  Nested paths scan
  * only the object they go through.
  *
+ * The record reader (ct_records.h) scans each record as it finds it, and
+ * offers the index it made: ct_rec_index() of that record's text, before
+ * the reader's next call, takes it instead of scanning again.
+ *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
  * IDENTIFICATION
@@ -37,21 +41,28 @@ typedef struct CtSpan
  */
 #define CT_REC_MAX_MEMBERS 128
 
+typedef struct CtRecMember
+{
+	const char *key;			/* raw key bytes, between the quotes */
+	size_t		klen;
+	CtSpan		v;
+} CtRecMember;
+
 typedef struct CtRecIndex
 {
 	int			n;
 	const char *more;			/* NULL, or the name of member 129 */
 	const char *end;			/* end of the object's text */
 	bool		nul_escape;		/* a string holds \u0000 somewhere */
-	struct
-	{
-		const char *key;		/* raw key bytes, between the quotes */
-		size_t		klen;
-		CtSpan		v;
-	}			m[CT_REC_MAX_MEMBERS];
+	const CtRecMember *m;		/* the members: own, or those of the index
+								 * a reader made of the same text */
+	CtRecMember own[CT_REC_MAX_MEMBERS];
 } CtRecIndex;
 
 extern bool ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen);
+extern bool ct_rec_scan_ahead(const char *p, size_t avail, CtRecIndex *idx, size_t *len);
+extern void ct_rec_ahead(const CtRecIndex *idx, const char *p, size_t len);
+extern void ct_rec_ahead_forget(const CtRecIndex *idx);
 extern bool ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out);
 extern bool ct_rec_path(const CtRecIndex *top, char *const *path, int n, CtSpan *out);
 extern bool ct_span_string(const CtSpan *s, CtBuf *out);

@@ -3,11 +3,14 @@
  * records.c
  *		Streaming gunzip and a splitter for {"Records":[ ... ]}.
  *
- * The splitter is a small state machine over the inflated bytes.  It knows
- * just enough JSON to find where each element of the top-level "Records"
- * array begins and ends (strings, escapes, nesting); the record itself is
- * read later by the record scanner (recscan.c), which checks everything
- * else.  Other top-level
+ * The splitter is a small state machine over the inflated bytes.  At the
+ * start of each element of the top-level "Records" array it runs the
+ * record scanner (recscan.c), which checks the record, indexes it and finds
+ * its end in one pass; the splitter offers that index to the consumer's
+ * ct_rec_index().  When the scanner cannot take the record (not all of it
+ * inflated yet, or malformed), the splitter falls back on knowing just
+ * enough JSON to find where the record ends (strings, escapes, nesting),
+ * and the consumer's scan says what is wrong with it.  Other top-level
  * members are skipped.  Anything after the closing brace other than white
  * space is an error, and so is anything after the end of the gzip stream:
  * CloudTrail writes exactly one member per file.
@@ -38,6 +41,7 @@
 #include "ct_buf.h"
 #include "ct_host.h"
 #include "ct_records.h"
+#include "ct_recscan.h"
 
 #define INFLATE_CHUNK (64 * 1024)
 
@@ -93,6 +97,9 @@ struct CtRecordReader
 	long long	bytes_in;
 	long long	bytes_out;
 	long long	max_out;		/* inflated bytes allowed; 0: no limit */
+	bool		no_index;		/* ct_rr_set_index(rr, false) */
+	bool		indexed;		/* split() indexed the record it found */
+	CtRecIndex *idx;			/* the index of the last record, on offer */
 };
 
 CtRecordReader *
@@ -172,6 +179,11 @@ ct_rr_destroy(CtRecordReader *rr)
 {
 	if (!rr)
 		return;
+	if (rr->idx)
+	{
+		ct_rec_ahead_forget(rr->idx);
+		free(rr->idx);
+	}
 	if (rr->zs_live)
 		inflateEnd(&rr->zs);
 #if CT_WITH_ISAL
@@ -206,6 +218,16 @@ void
 ct_rr_set_max_size(CtRecordReader *rr, long long max_bytes)
 {
 	rr->max_out = max_bytes;
+}
+
+/*
+ * Scan each record for ct_rec_index() as it is found (the default), or
+ * only find where it ends.
+ */
+void
+ct_rr_set_index(CtRecordReader *rr, bool on)
+{
+	rr->no_index = !on;
 }
 
 const char *
@@ -419,6 +441,29 @@ is_ws(char c)
 }
 
 /*
+ * The record that begins at rr->out offset i, scanned and indexed in one
+ * pass, if it is all there and well-formed: *re is where it ends.  If not,
+ * the splitter finds its end by counting brackets, and the consumer's
+ * ct_rec_index() says what is wrong with it.
+ */
+static bool
+index_record(CtRecordReader *rr, size_t i, size_t *re)
+{
+	size_t		len;
+
+	rr->indexed = false;
+	if (rr->no_index)
+		return false;
+	if (!rr->idx && (rr->idx = malloc(sizeof(CtRecIndex))) == NULL)
+		return false;
+	if (!ct_rec_scan_ahead(rr->out.data + i, rr->out.len - i, rr->idx, &len))
+		return false;
+	rr->indexed = true;
+	*re = i + len;
+	return true;
+}
+
+/*
  * Run the splitter over new bytes.  Returns CT_REC_RECORD with the record's
  * bounds, CT_REC_NEED_INPUT when it ran out of bytes, or an error.
  *
@@ -553,6 +598,13 @@ split(CtRecordReader *rr, size_t *rs, size_t *re)
 				}
 				if (c != '{')
 					return fail(rr, "%s", "an entry of \"Records\" is not a JSON object");
+				if (index_record(rr, i, re))
+				{
+					*rs = i;
+					rr->scan = *re;
+					rr->state = S_AFTER_ELEM;
+					return CT_REC_RECORD;
+				}
 				rr->state = S_RECORD;
 				rr->rec_start = i;
 				rr->depth = 1;
@@ -657,6 +709,9 @@ split(CtRecordReader *rr, size_t *rs, size_t *re)
 CtRecordStatus
 ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
 {
+	/* the last record's text may move now */
+	if (rr->idx)
+		ct_rec_ahead_forget(rr->idx);
 	if (rr->error[0])
 		return CT_REC_ERROR;
 
@@ -672,6 +727,8 @@ ct_rr_next(CtRecordReader *rr, const char **rec, size_t *len)
 			rr->records++;
 			*rec = rr->out.data + rs;
 			*len = re - rs;
+			if (rr->indexed)
+				ct_rec_ahead(rr->idx, *rec, *len);
 			return st;
 		}
 		if (st == CT_REC_ERROR)

@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ct_recscan.h"
 
@@ -34,6 +37,8 @@ typedef struct Scan
 	char	   *err;
 	size_t		errlen;
 	bool		nul_escape;		/* saw \u0000 */
+	const char *bad;			/* first byte of a string that is not UTF-8 or
+								 * is NUL; NULL: none yet */
 } Scan;
 
 static bool
@@ -52,33 +57,175 @@ ws(Scan *s)
 }
 
 /*
- * At the opening quote; leaves p after the closing one.  Escapes are
- * checked; the bytes between them are jumped over with memchr.
+ * Word tricks for the string scan: eight bytes at a time, a mask with the
+ * high bit set in each byte that is a quote, a backslash, NUL or not ASCII.
+ * zero_bytes() is exact (no carry crosses from one byte into the next), so
+ * the lowest flagged byte in memory order is the first such byte.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+zero_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + ~HIGHS) | x | ~HIGHS);
+}
+
+static inline uint64_t
+special_bytes(uint64_t w)
+{
+	return zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\')) | zero_bytes(w) | (w & HIGHS);
+}
+
+/* Offset in the word of the first byte flagged in mask m (not 0). */
+static inline int
+first_flagged(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_clzll(m) >> 3;
+#else
+	return __builtin_ctzll(m) >> 3;
+#endif
+}
+
+#ifdef __SSE2__
+/* The same mask for sixteen bytes, a bit a byte. */
+static inline int
+special16(const unsigned char *u)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) u);
+
+	return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+													   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+										  _mm_cmpeq_epi8(v, _mm_setzero_si128()))) |
+		_mm_movemask_epi8(v);
+}
+#endif
+
+/*
+ * Length of the UTF-8 sequence at u (its first byte not ASCII), before e;
+ * 0 if it is not valid (RFC 3629, as ct_utf8_invalid_at).
+ */
+static inline int
+utf8_length(const unsigned char *u, const unsigned char *e)
+{
+	unsigned	c = u[0];
+	int			n;
+	unsigned	lo = 0x80,
+				hi = 0xBF;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		n = 2;
+		lo = c == 0xE0 ? 0xA0 : 0x80;
+		hi = c == 0xED ? 0x9F : 0xBF;
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		n = 3;
+		lo = c == 0xF0 ? 0x90 : 0x80;
+		hi = c == 0xF4 ? 0x8F : 0xBF;
+	}
+	else
+		return 0;
+	if (e - u <= n || u[1] < lo || u[1] > hi)
+		return 0;
+	for (int k = 2; k <= n; k++)
+		if (u[k] < 0x80 || u[k] > 0xBF)
+			return 0;
+	return n + 1;
+}
+
+/*
+ * An escape that is not JSON, p at the character after the backslash.  A
+ * string with no closing quote ahead is reported as unterminated instead,
+ * whatever it holds before the end.
  */
 static bool
-scan_string(Scan *s)
+bad_escape(Scan *s, const char *what)
 {
-	s->p++;
+	if (memchr(s->p, '"', (size_t) (s->end - s->p)) == NULL)
+	{
+		s->p = s->end;
+		return fail(s, "unterminated string");
+	}
+	return fail(s, what);
+}
+
+/*
+ * The rest of a string from u, after its opening quote; leaves p after the
+ * closing one.  Escapes are checked, and so is the text: the first byte that is not UTF-8, or is NUL,
+ * goes to s->bad, and the scan goes on (a parse error, later, is reported
+ * before it).  Plain ASCII is skipped a word at a time.
+ */
+static bool
+scan_string_from(Scan *s, const unsigned char *u)
+{
+	const unsigned char *e = (const unsigned char *) s->end;
+
 	for (;;)
 	{
-		const char *q = memchr(s->p, '"', (size_t) (s->end - s->p));
-		const char *bs;
+		unsigned	c;
 
-		if (q == NULL)
+#ifdef __SSE2__
+		while (e - u >= 16)
+		{
+			int			m = special16(u);
+
+			if (m != 0)
+			{
+				u += __builtin_ctz((unsigned) m);
+				goto special;
+			}
+			u += 16;
+		}
+#endif
+		while (e - u >= 8)
+		{
+			uint64_t	w,
+						m;
+
+			memcpy(&w, u, 8);
+			if ((m = special_bytes(w)) != 0)
+			{
+				u += first_flagged(m);
+				goto special;
+			}
+			u += 8;
+		}
+		while (u < e && *u != '"' && *u != '\\' && *u != 0 && *u < 0x80)
+			u++;
+		if (u >= e)
 		{
 			s->p = s->end;
 			return fail(s, "unterminated string");
 		}
-		bs = memchr(s->p, '\\', (size_t) (q - s->p));
-		if (bs == NULL)
+special:
+		c = *u;
+		if (c == '"')
 		{
-			s->p = q + 1;
+			s->p = (const char *) u + 1;
 			return true;
 		}
-		/* an escape before the quote: check it and go on after it */
-		s->p = bs + 1;
+		if (c != '\\')
+		{
+			int			n = c ? utf8_length(u, e) : 0;
+
+			if (n == 0)
+			{
+				if (!s->bad)
+					s->bad = (const char *) u;
+				n = 1;
+			}
+			u += n;
+			continue;
+		}
+		/* an escape */
+		s->p = (const char *) u + 1;
 		if (s->p >= s->end)
-			break;
+			return fail(s, "unterminated string");
 		switch (*s->p)
 		{
 			case '"':
@@ -94,16 +241,41 @@ scan_string(Scan *s)
 			case 'u':
 				if (s->end - s->p < 5 || ct_hexval(s->p[1]) < 0 || ct_hexval(s->p[2]) < 0 ||
 					ct_hexval(s->p[3]) < 0 || ct_hexval(s->p[4]) < 0)
-					return fail(s, "invalid \\u escape");
+					return bad_escape(s, "invalid \\u escape");
 				if (memcmp(s->p + 1, "0000", 4) == 0)
 					s->nul_escape = true;
 				s->p += 5;
 				break;
 			default:
-				return fail(s, "invalid escape in a string");
+				return bad_escape(s, "invalid escape in a string");
+		}
+		u = (const unsigned char *) s->p;
+	}
+}
+
+/*
+ * At the opening quote; leaves p after the closing one.  Most strings of a
+ * record are short, plain ASCII: one look at the sixteen bytes after the
+ * quote, inline, finds their end.
+ */
+static inline bool
+scan_string(Scan *s)
+{
+	const unsigned char *u = (const unsigned char *) s->p + 1;
+
+#ifdef __SSE2__
+	if (s->end - (const char *) u >= 16)
+	{
+		int			m = special16(u);
+
+		if (m != 0 && u[__builtin_ctz((unsigned) m)] == '"')
+		{
+			s->p = (const char *) u + __builtin_ctz((unsigned) m) + 1;
+			return true;
 		}
 	}
-	return fail(s, "unterminated string");
+#endif
+	return scan_string_from(s, u);
 }
 
 static bool scan_value(Scan *s, int depth, CtSpan *out);
@@ -143,6 +315,22 @@ scan_number(Scan *s)
 			s->p++;
 	}
 	return s->p > b;
+}
+
+/* scan_value(), with strings (most values) inline. */
+static inline bool
+scan_element(Scan *s, int depth, CtSpan *out)
+{
+	bool		ok;
+
+	ws(s);
+	if (s->p >= s->end || *s->p != '"' || depth > CT_MAX_DEPTH)
+		return scan_value(s, depth, out);
+	out->p = s->p;
+	out->type = 's';
+	ok = scan_string(s);
+	out->len = (size_t) (s->p - out->p);
+	return ok;
 }
 
 static bool
@@ -185,15 +373,15 @@ scan_object(Scan *s, int depth, CtRecIndex *idx)
 		if (s->p >= s->end || *s->p != ':')
 			return fail(s, "expected ':'");
 		s->p++;
-		if (!scan_value(s, depth + 1, &v))
+		if (!scan_element(s, depth + 1, &v))
 			return false;
 		if (idx && idx->n == CT_REC_MAX_MEMBERS && idx->more == NULL)
 			idx->more = k - 1;
 		else if (idx && idx->n < CT_REC_MAX_MEMBERS)
 		{
-			idx->m[idx->n].key = k;
-			idx->m[idx->n].klen = (size_t) (kend - k);
-			idx->m[idx->n].v = v;
+			idx->own[idx->n].key = k;
+			idx->own[idx->n].klen = (size_t) (kend - k);
+			idx->own[idx->n].v = v;
 			idx->n++;
 		}
 		ws(s);
@@ -225,7 +413,7 @@ scan_array(Scan *s, int depth)
 	{
 		CtSpan		v;
 
-		if (!scan_value(s, depth + 1, &v))
+		if (!scan_element(s, depth + 1, &v))
 			return false;
 		ws(s);
 		if (s->p < s->end && *s->p == ',')
@@ -285,23 +473,43 @@ scan_value(Scan *s, int depth, CtSpan *out)
 	return ok;
 }
 
-/* Check that p..p+len is one JSON object and index its members. */
+/*
+ * Check that the object at s->p (white space before it allowed) is JSON and
+ * index its members; s->p ends after its closing brace.
+ */
 static bool
-index_object(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen)
+index_scan(Scan *s, CtRecIndex *idx)
 {
-	Scan		s = {p, p + len, p, err, errlen, false};
-
-	if (err)
-		err[0] = '\0';
+	if (s->err)
+		s->err[0] = '\0';
 	idx->n = 0;
 	idx->more = NULL;
-	idx->end = p + len;
-	ws(&s);
-	if (s.p >= s.end || *s.p != '{')
-		return fail(&s, "record is not a JSON object");
-	if (!scan_object(&s, 1, idx))
+	idx->m = idx->own;
+	ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return fail(s, "record is not a JSON object");
+	if (!scan_object(s, 1, idx))
 		return false;
-	idx->nul_escape = s.nul_escape;
+	idx->nul_escape = s->nul_escape;
+	idx->end = s->p;
+	return true;
+}
+
+/*
+ * Check that p..p+len is one JSON object and index its members; *bad (when
+ * not NULL) is where its first string byte that is not UTF-8 or is NUL is,
+ * or NULL.
+ */
+static bool
+index_object(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen, const char **bad)
+{
+	Scan		s = {p, p + len, p, err, errlen, false, NULL};
+
+	if (!index_scan(&s, idx))
+		return false;
+	idx->end = p + len;
+	if (bad)
+		*bad = s.bad;
 	ws(&s);
 	if (s.p != s.end)
 		return fail(&s, "unexpected data after the record");
@@ -323,8 +531,6 @@ ct_utf8_invalid_at(const char *p, size_t len)
 	{
 		unsigned	c;
 		int			n;
-		unsigned	lo = 0x80,
-					hi = 0xBF;
 
 		if (len - i >= 8)
 		{
@@ -332,7 +538,7 @@ ct_utf8_invalid_at(const char *p, size_t len)
 
 			memcpy(&w, u + i, 8);
 			/* no high bit and no zero byte: all eight are plain ASCII */
-			if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0)
+			if (((w & HIGHS) | zero_bytes(w)) == 0)
 			{
 				i += 8;
 				continue;
@@ -346,30 +552,9 @@ ct_utf8_invalid_at(const char *p, size_t len)
 			i++;
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-		{
-			/* E0: no overlong forms; ED: no surrogates */
-			n = 2;
-			lo = c == 0xE0 ? 0xA0 : 0x80;
-			hi = c == 0xED ? 0x9F : 0xBF;
-		}
-		else if (c >= 0xF0 && c <= 0xF4)
-		{
-			/* F0: no overlong forms; F4: nothing past U+10FFFF */
-			n = 3;
-			lo = c == 0xF0 ? 0x90 : 0x80;
-			hi = c == 0xF4 ? 0x8F : 0xBF;
-		}
-		else
+		if ((n = utf8_length(u + i, u + len)) == 0)
 			return i;
-		if (len - i <= (size_t) n || u[i + 1] < lo || u[i + 1] > hi)
-			return i;
-		for (int k = 2; k <= n; k++)
-			if (u[i + k] < 0x80 || u[i + k] > 0xBF)
-				return i;
-		i += n + 1;
+		i += (size_t) n;
 	}
 	return len;
 }
@@ -381,7 +566,7 @@ path_at(const char *p, size_t len, size_t off, CtBuf *path, int depth)
 	CtRecIndex *idx = malloc(sizeof(CtRecIndex));
 	const char *at = p + off;
 
-	if (idx && depth < 16 && index_object(p, len, idx, NULL, 0))
+	if (idx && depth < 16 && index_object(p, len, idx, NULL, 0, NULL))
 	{
 		for (int i = 0; i < idx->n; i++)
 		{
@@ -407,29 +592,85 @@ path_at(const char *p, size_t len, size_t off, CtBuf *path, int depth)
 }
 
 /*
+ * The index a reader made of the record it returned last (ct_rec_ahead):
+ * the text, and the index, stay as they are until the reader's next call,
+ * which forgets them first.
+ */
+static const CtRecIndex *ahead;
+static const char *ahead_text;
+static size_t ahead_len;
+
+/*
  * Check that p..p+len is one JSON object (white space around it allowed)
  * in UTF-8, and index its members.  On failure, err says what and where.
+ * The record a reader just indexed is not scanned again: idx takes its
+ * index (members and all, which stay valid as long as the text does).
  */
 bool
 ct_rec_index(const char *p, size_t len, CtRecIndex *idx, char *err, size_t errlen)
 {
-	size_t		bad;
+	const char *bad;
 
-	if (!index_object(p, len, idx, err, errlen))
+	if (ahead && p == ahead_text && len == ahead_len)
+	{
+		idx->n = ahead->n;
+		idx->more = ahead->more;
+		idx->end = ahead->end;
+		idx->nul_escape = ahead->nul_escape;
+		idx->m = ahead->m;
+		return true;
+	}
+	if (!index_object(p, len, idx, err, errlen, &bad))
 		return false;
-	if ((bad = ct_utf8_invalid_at(p, len)) < len)
+	if (bad)
 	{
 		CtBuf		path = CT_BUF_INIT;
+		size_t		off = (size_t) (bad - p);
 
-		path_at(p, len, bad, &path, 0);
+		path_at(p, len, off, &path, 0);
 		if (err)
 			snprintf(err, errlen, "%s in field \"%s\" (byte %zu of the record)",
-					 p[bad] ? "invalid UTF-8" : "a NUL byte",
-					 path.len ? path.data : "(none)", bad);
+					 *bad ? "invalid UTF-8" : "a NUL byte",
+					 path.len ? path.data : "(none)", off);
 		ct_buf_free(&path);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * For a reader: scan the record that begins at p (its '{'), of which avail
+ * bytes are there, into idx.  True, with *len the record's length, when it
+ * is all there and as ct_rec_index() wants it; false otherwise (cut short,
+ * or malformed: the reader then finds its end the slow way, and
+ * ct_rec_index() says what is wrong with it).
+ */
+bool
+ct_rec_scan_ahead(const char *p, size_t avail, CtRecIndex *idx, size_t *len)
+{
+	Scan		s = {p, p + avail, p, NULL, 0, false, NULL};
+
+	if (!index_scan(&s, idx) || s.bad)
+		return false;
+	*len = (size_t) (s.p - p);
+	return true;
+}
+
+/* Offer idx, the index of the record p..p+len, to ct_rec_index(); NULL: none. */
+void
+ct_rec_ahead(const CtRecIndex *idx, const char *p, size_t len)
+{
+	ahead = idx;
+	ahead_text = p;
+	ahead_len = len;
+}
+
+/* Withdraw idx, if it is the index on offer. */
+void
+ct_rec_ahead_forget(const CtRecIndex *idx)
+{
+	if (ahead == idx)
+		ct_rec_ahead(NULL, NULL, 0);
 }
 
 /*
@@ -466,7 +707,7 @@ ct_rec_member(const CtRecIndex *idx, const char *key, CtSpan *out)
 	if (idx->more)
 	{
 		/* members past the index: the object was checked, so just walk it */
-		Scan		s = {idx->more, idx->end, idx->more, NULL, 0};
+		Scan		s = {idx->more, idx->end, idx->more, NULL, 0, false, NULL};
 
 		while (s.p < s.end && *s.p == '"')
 		{
@@ -514,7 +755,7 @@ ct_rec_path(const CtRecIndex *top, char *const *path, int n, CtSpan *out)
 		return false;
 	for (int i = 1; i < n; i++)
 	{
-		if (out->type != 'o' || !index_object(out->p, out->len, &sub, NULL, 0) ||
+		if (out->type != 'o' || !index_object(out->p, out->len, &sub, NULL, 0, NULL) ||
 			!ct_rec_member(&sub, path[i], out))
 			return false;
 	}
@@ -676,7 +917,7 @@ ct_rec_username(const CtRecIndex *top, CtBuf *buf)
 	char		type[32];
 
 	if (!ct_rec_member(top, "userIdentity", &ui) || ui.type != 'o' ||
-		!index_object(ui.p, ui.len, &idx, NULL, 0))
+		!index_object(ui.p, ui.len, &idx, NULL, 0, NULL))
 		return NULL;
 	if ((v = string_member(&idx, "userName", buf)) != NULL)
 		return v;

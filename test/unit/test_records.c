@@ -611,6 +611,102 @@ inflation_limits(void)
 	free(z);
 }
 
+/* Do two indexes of the same record text (at a and b) say the same? */
+static bool
+same_index(const CtRecIndex *x, const char *a, const CtRecIndex *y, const char *b)
+{
+	if (x->n != y->n || x->nul_escape != y->nul_escape ||
+		(x->more ? x->more - a : -1) != (y->more ? y->more - b : -1))
+		return false;
+	for (int i = 0; i < x->n; i++)
+		if (x->m[i].key - a != y->m[i].key - b || x->m[i].klen != y->m[i].klen ||
+			x->m[i].v.p - a != y->m[i].v.p - b || x->m[i].v.len != y->m[i].v.len ||
+			x->m[i].v.type != y->m[i].v.type)
+			return false;
+	return true;
+}
+
+/*
+ * The reader scans each record as it splits it, and ct_rec_index() takes
+ * that index: it must be the one a scan of a copy of the text makes, and a
+ * record the reader could not index (malformed, or cut in two by the
+ * pieces it came in) must be refused, or indexed, as a copy is.
+ */
+static void
+record_index_ahead(void)
+{
+	static const char text[] =
+		"{\"Records\":[{\"eventName\":\"A\",\"n\":[1,{\"x\":\"}\"}]},"
+		"{\"eventName\":tru},"
+		"{\"eventName\":\"B\\\"\"},"
+		"{\"eventName\":\"b\xff\"},"
+		"{\"eventName\":\"\\x\"},"
+		"{\"eventName\":\"C\",\"k\":\"\\u0000\"}]}";
+	static const char *want[] = {
+		NULL,
+		"invalid value at byte 13 of the record",
+		NULL,
+		"invalid UTF-8 in field \"eventName\" (byte 15 of the record)",
+		"invalid escape in a string at byte 15 of the record",
+		NULL
+	};
+	CtRecIndex *mine = malloc(sizeof(CtRecIndex));
+	CtRecIndex *fresh = malloc(sizeof(CtRecIndex));
+
+	for (size_t step = 0; step < 3; step++)
+	{
+		CtRecordReader *rr = ct_rr_create(false);
+		size_t		off = 0,
+					piece = step == 0 ? sizeof(text) - 1 : step == 1 ? 1 : 7;
+		int			n = 0,
+					ahead = 0;
+		bool		ok = true;
+		const char *rec;
+		size_t		len;
+		CtRecordStatus st;
+		char		label[128];
+
+		while ((st = ct_rr_next(rr, &rec, &len)) != CT_REC_END && st != CT_REC_ERROR)
+		{
+			char		e1[256],
+						e2[256];
+			char	   *copy;
+			bool		r1,
+						r2;
+
+			if (st == CT_REC_NEED_INPUT)
+			{
+				size_t		k = sizeof(text) - 1 - off < piece ? sizeof(text) - 1 - off : piece;
+
+				if (k == 0)
+					ct_rr_set_eof(rr);
+				ct_rr_push(rr, text + off, k);
+				off += k;
+				continue;
+			}
+			copy = strndup(rec, len);
+			e1[0] = e2[0] = '\0';
+			r1 = ct_rec_index(rec, len, mine, e1, sizeof(e1));
+			ahead += r1 && mine->m != mine->own;
+			r2 = ct_rec_index(copy, len, fresh, e2, sizeof(e2));
+			ok = ok && n < 6 && r1 == r2 && strcmp(e1, e2) == 0 &&
+				(r1 ? want[n] == NULL && same_index(mine, rec, fresh, copy) : want[n] && strcmp(e1, want[n]) == 0);
+			if (!ok && n < 6)
+				printf("# record %d: %s / %s\n", n, e1, want[n] ? want[n] : "(valid)");
+			free(copy);
+			n++;
+		}
+		snprintf(label, sizeof(label), "records indexed as they are split, in pieces of %zu bytes: "
+				 "the same index and the same errors as a copy", piece);
+		unit_ok(st == CT_REC_END && n == 6 && ok, label);
+		if (step == 0)
+			unit_ok(ahead == 3, "whole, every valid record is indexed by the reader");
+		ct_rr_destroy(rr);
+	}
+	free(mine);
+	free(fresh);
+}
+
 int
 main(void)
 {
@@ -638,5 +734,6 @@ main(void)
 	}
 	record_members();
 	record_text();
+	record_index_ahead();
 	return unit_done();
 }
