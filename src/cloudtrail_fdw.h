@@ -124,6 +124,7 @@ extern const char *ctfdw_standard_column(int i, CtTableKind kind, const char **t
 extern const CtColumn *ctfdw_current_column;
 extern List *ctfdw_columns(Relation rel, CtTableKind kind);
 extern void ctfdw_prepare_columns(List *columns);
+extern bool ctfdw_cloudtrail_time(const char *t, TimestampTz *out);
 extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 									const char *rec, size_t len, const CtRecIndex *index,
 									const char *log_file, void *api_resources, CtBuf *scratch);

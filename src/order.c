@@ -590,38 +590,6 @@ ctfdw_order_start_work(CtTrailScan *s, int64 now)
 
 /* ---------------------------------------------------------------- rows */
 
-/* "YYYY-MM-DDTHH:MM:SSZ", as CloudTrail writes it; false: anything else. */
-static bool
-fast_time(const char *p, size_t len, TimestampTz *out)
-{
-	int			v[6];
-	static const int pos[6] = {0, 5, 8, 11, 14, 17};
-	static const int width[6] = {4, 2, 2, 2, 2, 2};
-	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (len != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-		p[16] != ':' || p[19] != 'Z')
-		return false;
-	for (int i = 0; i < 6; i++)
-	{
-		v[i] = 0;
-		for (int j = 0; j < width[i]; j++)
-		{
-			char		c = p[pos[i] + j];
-
-			if (c < '0' || c > '9')
-				return false;
-			v[i] = v[i] * 10 + (c - '0');
-		}
-	}
-	if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] ||
-		(v[1] == 2 && v[2] == 29 && !(v[0] % 4 == 0 && (v[0] % 100 != 0 || v[0] % 400 == 0))) ||
-		v[3] > 23 || v[4] > 59 || v[5] > 59)
-		return false;
-	*out = (ct_timegm(v[0], v[1], v[2], v[3], v[4], v[5]) - UNIX_TO_PG_SECS) * USECS_PER_SEC;
-	return true;
-}
-
 /*
  * A record's event time, as the event_time column reads it (false: none).
  * A malformed record sorts first: it comes out at once, where reading it
@@ -642,8 +610,16 @@ record_time(CtTrailScan *s, const CtRow *row, TimestampTz *t)
 	}
 	if (!ct_rec_member(&idx, "eventTime", &v) || v.type == 'z')
 		return false;
-	if (v.type == 's' && fast_time(v.p + 1, v.len - 2, t))
-		return true;
+	/* CloudTrail's own format, "2026-11-13T00:33:12Z" (quoted: 22 bytes) */
+	if (v.type == 's' && v.len == 22)
+	{
+		char		text20[21];
+
+		memcpy(text20, v.p + 1, 20);
+		text20[20] = '\0';
+		if (ctfdw_cloudtrail_time(text20, t))
+			return true;
+	}
 	/* any other value: what timestamptz input makes of it, or its error */
 	if (v.type != 's')
 		ct_buf_append(&text, v.p, v.len);

@@ -401,8 +401,8 @@ digits(const char *p, int n)
  * general parser (a quarter of the PostgreSQL side of a scan that reads
  * event_time); anything else goes to the input function.
  */
-static bool
-cloudtrail_time(const char *t, TimestampTz *out)
+bool
+ctfdw_cloudtrail_time(const char *t, TimestampTz *out)
 {
 	int			y,
 				mo,
@@ -510,7 +510,7 @@ ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmapset *needed,
 				return why;
 			text = ok;
 		}
-		if (col->typid == TIMESTAMPTZOID && cloudtrail_time(text, &ts))
+		if (col->typid == TIMESTAMPTZOID && ctfdw_cloudtrail_time(text, &ts))
 			slot->tts_values[i] = TimestampTzGetDatum(ts);
 		else
 			slot->tts_values[i] = InputFunctionCall(&col->infunc, (char *) text,
