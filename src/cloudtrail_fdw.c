@@ -50,6 +50,7 @@
 #include "ct_host.h"
 #include "ct_recscan.h"
 #include "ct_cloudtrail.h"
+#include "limiter.h"
 #include "session.h"
 #include "source.h"
 
@@ -892,6 +893,8 @@ _PG_init(void)
 							"Long scans report files, events and bytes read and what is left to read.",
 							&ctfdw_progress_interval, 0, 0, 3600, PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	/* loaded by shared_preload_libraries: one LookupEvents limiter for all */
+	ctfdw_limiter_init();
 	MarkGUCPrefixReserved("cloudtrail_fdw");
 }
 

@@ -8,9 +8,12 @@
  * first.  So a scan is a set of streams -- one per region and per value of
  * the one attribute sent -- merged by event time, newest first.  Pages are
  * fetched only when the merge needs the next event of a stream: a LIMIT 10
- * over one stream costs one call.  A client-side limiter keeps each region
- * to 2 calls a second; ThrottlingException and 5xx replies are retried with
- * backoff until lookup_max_wait has been spent waiting.
+ * over one stream costs one call.  A client-side limiter (limiter.c) keeps
+ * each account and region to 2 calls a second, in this backend or, with the
+ * library in shared_preload_libraries, in all backends together;
+ * ThrottlingException and 5xx replies are retried with backoff until
+ * lookup_max_wait has been spent waiting (waiting for other backends'
+ * turns counts too).
  *
  * Which attribute is sent: the most selective one the WHERE clause offers
  * (EventId > AccessKeyId > ResourceName > Username > EventName >
@@ -40,35 +43,19 @@
 #include "optimizer/paths.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "cloudtrail_fdw.h"
 #include "compat.h"
 #include "ct_cloudtrail.h"
+#include "limiter.h"
 #include "session.h"
 #include "source.h"
 
 #define LOOKUP_PAGE		50
-#define CALLS_PER_SEC	2
 #define THROTTLE_BASE_MS 500
 #define THROTTLE_CAP_MS 8000
-
-/*
- * The limit is per account and region, and outlives a query: back-to-back
- * queries must not burst.  So limiters live for the backend, keyed by
- * access key (standing for the account) and region.
- */
-typedef struct RegionLimiter
-{
-	char	   *key;			/* access key id '/' region */
-	int64		calls[CALLS_PER_SEC];	/* ms of the last calls, oldest first */
-} RegionLimiter;
-
-static RegionLimiter *limiters;	/* in TopMemoryContext */
-static int	nlimiters;
-static int	max_limiters;
 
 typedef struct LkStream
 {
@@ -82,7 +69,9 @@ typedef struct LkStream
 	int			pos;			/* next event of page */
 	CtHttpReq  *req;
 	CtTry		try;
-	int			limiter;		/* index into limiters */
+	int			limiter;		/* ctfdw_limiter_for()'s */
+	bool		shared_limiter; /* its turns are taken in the shared table */
+	CtTurn		turn;			/* of the call in flight */
 } LkStream;
 
 typedef struct CtLookupStats
@@ -90,6 +79,7 @@ typedef struct CtLookupStats
 	int64		calls;
 	int64		pages;
 	int64		events;
+	int64		turn_wait_ms;	/* waiting for other backends' calls */
 } CtLookupStats;
 
 typedef struct CtLookupScan
@@ -102,6 +92,8 @@ typedef struct CtLookupScan
 	HTAB	   *seen;			/* event IDs, when streams may overlap */
 	CtRetryPolicy policy;		/* its waited_ms: spent on throttling */
 	CtLookupStats stats;
+	int64		others_since;	/* ms: since when a stream waits for other
+								 * backends' calls; 0: none does */
 	int64		recno;			/* events returned since the last rescan */
 	TimestampTz progress_at;	/* last progress notice */
 	bool		started;
@@ -238,6 +230,7 @@ lookup_cleanup(void *arg)
 	{
 		LkStream   *st = lfirst(lc);
 
+		ctfdw_limiter_done(&st->turn, ctfdw_now_ms());
 		ct_http_free(st->req);
 		st->req = NULL;
 		ct_lookup_free(&st->page);
@@ -261,24 +254,12 @@ lookup_begin(CtFdwOptions *opts, CtWindow *w, MemoryContext cxt)
 	return s;
 }
 
+/* The limiter of the scan's account (its access key) in region. */
 static int
 limiter_for(CtLookupScan *s, const char *region)
 {
-	char	   *key = psprintf("%s/%s", ctfdw_session_credentials(s->session)->access_key_id, region);
-
-	for (int i = 0; i < nlimiters; i++)
-		if (strcmp(limiters[i].key, key) == 0)
-			return i;
-	if (nlimiters == max_limiters)
-	{
-		max_limiters = max_limiters ? max_limiters * 2 : 16;
-		limiters = limiters ?
-			repalloc(limiters, sizeof(RegionLimiter) * max_limiters) :
-			MemoryContextAlloc(TopMemoryContext, sizeof(RegionLimiter) * max_limiters);
-	}
-	memset(&limiters[nlimiters], 0, sizeof(RegionLimiter));
-	limiters[nlimiters].key = MemoryContextStrdup(TopMemoryContext, key);
-	return nlimiters++;
+	return ctfdw_limiter_for(psprintf("%s/%s", ctfdw_session_credentials(s->session)->access_key_id,
+									  region));
 }
 
 /* One stream per region called and per value of the attribute sent. */
@@ -304,6 +285,7 @@ open_streams(CtLookupScan *s)
 			st->attr_key = a >= 0 ? ctfdw_attr_keys[a] : NULL;
 			st->attr_value = lfirst(lv);
 			st->limiter = limiter_for(s, st->region);
+			st->shared_limiter = ctfdw_limiter_shared(st->limiter);
 			s->streams = lappend(s->streams, st);	/* owned by the scan from here on */
 		}
 	}
@@ -325,21 +307,6 @@ open_streams(CtLookupScan *s)
 
 /* ---------------------------------------------------------------- calls */
 
-/* When may the next call in this region go out? */
-static int64
-limiter_ready(RegionLimiter *l)
-{
-	/* a margin, as AWS counts calls when they arrive, not when they leave */
-	return l->calls[0] ? l->calls[0] + 1100 : 0;
-}
-
-static void
-limiter_take(RegionLimiter *l, int64 now)
-{
-	memmove(l->calls, l->calls + 1, sizeof(int64) * (CALLS_PER_SEC - 1));
-	l->calls[CALLS_PER_SEC - 1] = now;
-}
-
 static void
 send_call(CtLookupScan *s, LkStream *st, int64 now)
 {
@@ -359,7 +326,6 @@ send_call(CtLookupScan *s, LkStream *st, int64 now)
 								 CT_LOOKUP_TARGET, body);
 	st->req->arg = st;
 	ctfdw_session_start(s->session, st->req);
-	limiter_take(&limiters[st->limiter], now);
 	st->started = true;
 	s->stats.calls++;
 }
@@ -372,6 +338,7 @@ call_done(CtLookupScan *s, LkStream *st, CtHttpReq *req)
 	char		err[256];
 
 	st->req = NULL;
+	ctfdw_limiter_done(&st->turn, ctfdw_now_ms());
 	if (req->status == 400)
 	{
 		CtAwsError e;
@@ -425,6 +392,39 @@ streams_paging(CtLookupScan *s)
 	return n;
 }
 
+/*
+ * Waiting for other backends' calls (blocked: a stream that does, or NULL)
+ * stands for the throttling the shared limiter spares, and counts toward
+ * lookup_max_wait with the backoff.
+ */
+static void
+count_turn_wait(CtLookupScan *s, LkStream *blocked, int64 now)
+{
+	int64		waited;
+
+	if (s->others_since == 0)
+	{
+		s->others_since = blocked ? now : 0;
+		return;
+	}
+	waited = now - s->others_since;
+	if (blocked && s->policy.max_wait_ms >= 0 &&
+		s->policy.waited_ms + waited > s->policy.max_wait_ms)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not look up events in region %s", blocked->region),
+				 errdetail("Other backends' LookupEvents calls for the same account and region took every turn (%d calls a second).",
+						   CT_LOOKUP_CALLS_PER_SEC),
+				 errhint("Gave up after waiting %.1f s on throttling, errors and other backends' calls (lookup_max_wait).",
+						 (s->policy.waited_ms + waited) / 1000.0)));
+	if (!blocked)
+	{
+		s->policy.waited_ms += waited;
+		s->stats.turn_wait_ms += waited;
+		s->others_since = 0;
+	}
+}
+
 /* Fetch pages until every stream has a next event or has ended. */
 static void
 fetch_pages(CtLookupScan *s)
@@ -433,6 +433,7 @@ fetch_pages(CtLookupScan *s)
 	{
 		ListCell   *lc;
 		bool		waiting = false;
+		LkStream   *blocked = NULL;
 		int64		now = ctfdw_now_ms();
 		int64		wake = now + 100;
 		CtHttpReq  *req;
@@ -448,12 +449,18 @@ fetch_pages(CtLookupScan *s)
 			waiting = true;
 			if (st->req)
 				continue;
-			ready = Max(st->try.retry_at, limiter_ready(&limiters[st->limiter]));
-			if (ready <= now)
+			if (st->try.retry_at > now)
+				wake = Min(wake, st->try.retry_at);
+			else if ((ready = ctfdw_limiter_take(st->limiter, now, &st->turn)) == 0)
 				send_call(s, st, now);
 			else
+			{
 				wake = Min(wake, ready);
+				if (st->turn.others && !blocked)
+					blocked = st;
+			}
 		}
+		count_turn_wait(s, blocked, now);
 		if (!waiting)
 			return;
 		if (ctfdw_progress_due(&s->progress_at))
@@ -532,6 +539,7 @@ lookup_rescan(void *scan)
 	s->seen = NULL;
 	s->recno = 0;
 	s->policy.waited_ms = 0;
+	s->others_since = 0;
 }
 
 static void
@@ -554,6 +562,37 @@ lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */
+
+/*
+ * Which limiter the calls wait for: this backend's, or the one all backends
+ * share; after a run, the regions whose key found no free slot in the
+ * shared table.
+ */
+static char *
+limiter_description(CtLookupScan *s)
+{
+	StringInfoData b;
+	ListCell   *lc;
+	const char *last = NULL;
+
+	if (ctfdw_limiter_slots() == 0)
+		return "per backend (cloudtrail_fdw is not in shared_preload_libraries)";
+	initStringInfo(&b);
+	appendStringInfo(&b, "shared by all backends (%d slot%s)", ctfdw_limiter_slots(),
+					 ctfdw_limiter_slots() == 1 ? "" : "s");
+	foreach(lc, s ? s->streams : NIL)
+	{
+		LkStream   *st = lfirst(lc);
+
+		if (st->shared_limiter || (last && strcmp(last, st->region) == 0))
+			continue;
+		appendStringInfo(&b, "%s%s", last ? ", " : ", per backend for ", st->region);
+		last = st->region;
+	}
+	if (last)
+		appendStringInfoString(&b, " (no free slot)");
+	return b.data;
+}
 
 static void
 lookup_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *scan,
@@ -578,6 +617,8 @@ lookup_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *sca
 		if (es->verbose && o->endpoint == NULL)
 			ExplainPropertyList("Endpoints", endpoints, es);
 	}
+	if (es->verbose || es->analyze)
+		ExplainPropertyText("LookupEvents Limiter", limiter_description(es->analyze ? scan : NULL), es);
 	if (es->analyze && scan)
 	{
 		CtLookupScan *s = scan;
@@ -588,6 +629,8 @@ lookup_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *sca
 		ExplainPropertyInteger("Throttled", NULL, ss ? ss->throttled : 0, es);
 		ExplainPropertyInteger("Retries", NULL, ss ? ss->retries : 0, es);
 		ExplainPropertyInteger("Events", NULL, s->stats.events, es);
+		if (ctfdw_limiter_slots() > 0)
+			ExplainPropertyInteger("Limiter Wait", "ms", s->stats.turn_wait_ms, es);
 	}
 }
 
