@@ -29,11 +29,11 @@
  * tuple queue is detached because nothing more is wanted) says so through
  * ctfdw_shared_stop(), and the others stop taking keys.  A lister that
  * fails with an ERROR takes the query with it: a worker's error reaches
- * the leader, whose sleeps and waits check for interrupts, and the
- * leader's abort terminates the workers, whose sleeps check for interrupts
- * too.  A Gather rescanned in the middle of a scan whose lister is the
- * leader waits for its workers before the scan hears of the rescan; such
- * a worker sleeps until the query is canceled.
+ * the leader, whose waits check for interrupts, and the leader's abort
+ * terminates the workers, whose sleeps check for interrupts too.  (A
+ * Gather rescanned in the middle of a scan whose lister is the leader waits
+ * for its workers before the scan hears of the rescan: those waiting for
+ * keys sleep until the query is canceled.)
  *
  * cloudtrail_sync's scans are never parallel (INSERT ... SELECT is not); a
  * scan with the sync hook ignores the segment.
