@@ -165,4 +165,22 @@ for my $leader ('on', 'off')
 	  or diag($stderr);
 }
 
+# A listing that fails with an error fails the query, whoever lists; nobody
+# waits for keys that will not come (the timeout would fail it otherwise).
+for my $leader ('on', 'off')
+{
+	reset_emulator();
+	ctl('fault', { match => { op => 'ListObjectsV2', prefix => 'AWSLogs/111111111111/CloudTrail/eu-west-1/' },
+		kind => 'error', status => 403, code => 'AccessDenied', message => 'Access Denied' });
+	my $set = parallel($leader) . 'SET cpu_tuple_cost = 10;';
+	like($node->safe_psql('postgres', $set . 'EXPLAIN (COSTS OFF) SELECT count(*) FROM small'),
+		qr/Gather.*Parallel Foreign Scan/s, "a listing denied, leader participation $leader: a parallel plan");
+	my ($rc, $stdout, $stderr) = $node->psql('postgres', $set
+		  . q{SET statement_timeout = '60s'; SELECT count(*) FROM small});
+	like($stderr, qr{ERROR:\s+could not list bucket "small-bucket" prefix "AWSLogs/111111111111/CloudTrail/eu-west-1/"},
+		"a listing denied, leader participation $leader: the query fails with the listing's error")
+	  or diag($stderr);
+	unlike($stderr, qr/statement timeout/, "a listing denied, leader participation $leader: at once");
+}
+
 done_testing();
