@@ -61,7 +61,8 @@ void		_PG_init(void);
 enum CtFdwScanPrivateIndex
 {
 	CtFdwPrivatePrune,			/* List of IntList: what each fdw_expr bounds */
-	CtFdwPrivateNeeded			/* IntList of attnums the query uses */
+	CtFdwPrivateNeeded,			/* IntList of attnums the query uses */
+	CtFdwPrivateOrder			/* Integer: the CtScanOrder the plan wants */
 };
 
 typedef struct CtFdwScanState
@@ -73,6 +74,7 @@ typedef struct CtFdwScanState
 	bool		needs_parse;	/* some needed column reads the JSON */
 	List	   *prune;			/* what each pruning expression bounds */
 	List	   *prune_states;	/* ExprState per fdw_expr */
+	CtScanOrder order;			/* rows in event_time order (a pathkey) */
 	bool		runtime;		/* the pruning expressions hold parameters */
 	bool		window_ready;	/* window evaluated for the current parameters */
 	MemoryContext window_cxt;	/* the window's values */
@@ -203,8 +205,75 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
 }
 
 /*
- * The plain path (with the source's pathkeys), paths parameterized by join
- * clauses that bound the window, and a parallel path.
+ * The pathkey of the table's event-time column (the one reading eventTime as
+ * timestamptz): descending (NULLS FIRST) or ascending (NULLS LAST).  NIL if
+ * the table has no such column.
+ */
+List *
+ctfdw_event_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns, bool desc)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		CtColumn   *col = lfirst(lc);
+
+		if (col->kind == CT_COL_PATH && col->npath == 1 && strcmp(col->path[0], "eventTime") == 0 &&
+			col->typid == TIMESTAMPTZOID)
+		{
+			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
+			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID,
+												   TYPECACHE_GT_OPR | TYPECACHE_LT_OPR);
+
+			return ctfdw_build_expression_pathkey(root, (Expr *) var,
+												  desc ? tc->gt_opr : tc->lt_opr,
+												  baserel->relids, true);
+		}
+	}
+	return NIL;
+}
+
+/*
+ * Paths that read a trail in event_time order, if the query wants it (an
+ * ORDER BY, a merge join): newest files first or oldest first.  Rows come
+ * out as soon as no unread file can hold an earlier one, so a LIMIT stops
+ * the scan early.  The cost says so: a small startup cost (newest first: a
+ * few files; oldest first: max_delivery_delay of rows must be held), and a
+ * total cost above a sort's, so that a query reading everything sorts.
+ */
+static void
+add_ordered_paths(PlannerInfo *root, RelOptInfo *baserel, Oid relid, Cost startup, Cost total)
+{
+	CtFdwOptions opts;
+
+	if (!root->query_pathkeys)
+		return;
+	ctfdw_get_options(relid, GetUserId(), false, &opts);
+	for (int desc = 0; desc <= 1; desc++)
+	{
+		List	   *pathkeys = ctfdw_event_time_pathkeys(root, baserel, baserel->fdw_private, desc);
+		double		held;
+
+		/* useful if the query's order begins with it (the rest: incremental sort) */
+		if (pathkeys == NIL || linitial(pathkeys) != linitial(root->query_pathkeys))
+			continue;
+		/* rows held before the first comes out: minutes of them, or the delay's */
+		held = desc ? 5000.0 / 24 / 12 :
+			5000.0 / 24 * opts.max_delivery_delay / USECS_PER_HOUR;
+		add_path(baserel, (Path *)
+				 ctfdw_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+											   startup + Min(held, baserel->rows) * RECORD_COST,
+											   total + baserel->rows * RECORD_COST,
+											   pathkeys, NULL, NULL,
+											   list_make1(makeInteger(desc ? CT_ORDER_DESC :
+																	  CT_ORDER_ASC))));
+	}
+}
+
+/*
+ * The plain path (with the source's pathkeys), paths in event_time order,
+ * paths parameterized by join clauses that bound the window, and a
+ * parallel path.
  */
 static void
 cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
@@ -218,6 +287,8 @@ cloudtrailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntab
 									 startup, total,
 									 src->pathkeys ? src->pathkeys(root, baserel, baserel->fdw_private) : NIL,
 									 NULL, NULL, NIL));
+	if (src->ordered)
+		add_ordered_paths(root, baserel, foreigntableid, startup, total);
 	if (src->parameterized)
 		add_parameterized_paths(root, baserel);
 
@@ -350,7 +421,10 @@ cloudtrailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	/* in the order of CtFdwScanPrivateIndex */
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
-							list_make2(prune, needed), NIL, NIL, outer_plan);
+							list_make3(prune, needed,
+									   best_path->fdw_private ? linitial(best_path->fdw_private) :
+									   makeInteger(CT_ORDER_NONE)),
+							NIL, NIL, outer_plan);
 }
 
 /* ---------------------------------------------------------------- execution */
@@ -374,6 +448,7 @@ compute_window(ForeignScanState *node)
 	old = MemoryContextSwitchTo(st->window_cxt);
 	ctfdw_eval_window(st->prune, st->prune_states, node->ss.ps.ps_ExprContext,
 					  &st->opts, &st->window);
+	st->window.order = st->order;
 	MemoryContextSwitchTo(old);
 	st->window_ready = true;
 }
@@ -424,6 +499,7 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	 * initialized.  Those wait for the first fetch.
 	 */
 	st->prune = list_nth(fsplan->fdw_private, CtFdwPrivatePrune);
+	st->order = intVal(list_nth(fsplan->fdw_private, CtFdwPrivateOrder));
 	st->prune_states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
 	st->runtime = ctfdw_prune_needs_params(fsplan->fdw_exprs);
 	st->window_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw window",

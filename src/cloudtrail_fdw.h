@@ -141,6 +141,14 @@ extern const char *ctfdw_build_tuple(List *columns, TupleTableSlot *slot, Bitmap
 #define CT_ATTR_READ_ONLY 7
 extern const char *const ctfdw_attr_keys[CT_NUM_ATTRS];
 
+/* The order of a scan's rows: as read, or by event_time (a plan's pathkey). */
+typedef enum CtScanOrder
+{
+	CT_ORDER_NONE,
+	CT_ORDER_ASC,				/* oldest first */
+	CT_ORDER_DESC				/* newest first */
+} CtScanOrder;
+
 typedef struct CtWindow
 {
 	bool		has_lower;
@@ -157,6 +165,7 @@ typedef struct CtWindow
 	List	   *attr_values[CT_NUM_ATTRS];	/* LookupEvents attribute values */
 	bool		attr_pushed[CT_NUM_ATTRS];
 	bool		attr_unsendable[CT_NUM_ATTRS];	/* a value LookupEvents refuses */
+	CtScanOrder order;			/* trail tables: how the plan wants the rows */
 } CtWindow;
 
 extern void ctfdw_classify_quals(PlannerInfo *root, Index relid, List *clauses, List *columns,

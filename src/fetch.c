@@ -29,7 +29,6 @@
 #include "trail.h"
 
 #define QUEUE_LIMIT		10000	/* listed files waiting before listing pauses */
-#define LISTS_IN_FLIGHT 4
 
 /* ---------------------------------------------------------------- cleanup */
 
@@ -78,6 +77,7 @@ ctfdw_trail_rescan(void *scan)
 	CtTrailScan *s = scan;
 
 	scan_cleanup(s);
+	ctfdw_order_end(s);
 	s->streams = NIL;
 	s->qhead = s->qtail = 0;
 	s->started = false;
@@ -115,6 +115,11 @@ object_failed(CtTrailScan *s, ObjState *o, const char *why)
 void
 ctfdw_enqueue(CtTrailScan *s, ListStream *st, const char *key)
 {
+	if (st->lane)
+	{
+		ctfdw_order_enqueue(s, st, key);
+		return;
+	}
 	if (s->qtail == s->qcap)
 	{
 		if (s->qhead > 0)
@@ -145,6 +150,8 @@ void
 ctfdw_object_done(CtTrailScan *s, ObjState *o)
 {
 	s->stats.bytes += ct_rr_bytes_in(o->rr);
+	if (s->order)
+		ctfdw_order_file_done(s, o);
 	free_object(s, o);
 	for (int i = 0; i < s->nactive; i++)
 		if (s->active[i] == o)
@@ -169,8 +176,9 @@ ctfdw_is_active(CtTrailScan *s, void *arg)
 	return false;
 }
 
-static void
-new_object(CtTrailScan *s, char *key)
+/* Start reading key (in the scan's context, owned by the object from here). */
+ObjState *
+ctfdw_fetch(CtTrailScan *s, char *key)
 {
 	MemoryContext old = MemoryContextSwitchTo(s->cxt);
 	ObjState   *o = palloc0(sizeof(ObjState));
@@ -187,6 +195,7 @@ new_object(CtTrailScan *s, char *key)
 	ct_rr_set_max_size(o->rr, s->opts->max_object_size);
 	s->store->fetch(s, o);
 	s->stats.fetched++;
+	return o;
 }
 
 /* ---------------------------------------------------------------- engine */
@@ -216,7 +225,8 @@ start_listing(CtTrailScan *s, int64 now)
 	{
 		ListStream *st = lfirst(lc);
 
-		if (st->done || st->req || (st->try.retry_at && st->try.retry_at > now))
+		/* an ordered scan lists its lanes when their turn comes */
+		if (st->lane || st->done || st->req || (st->try.retry_at && st->try.retry_at > now))
 			continue;
 		/* listing memory is bounded whatever max_concurrency is */
 		if (s->store->concurrent && listing >= LISTS_IN_FLIGHT)
@@ -258,7 +268,7 @@ start_shared(CtTrailScan *s)
 			ctfdw_shared_wake(s, false);
 	}
 	while (s->nactive < room && (key = ctfdw_shared_take(s)) != NULL)
-		new_object(s, key);
+		ctfdw_fetch(s, key);
 }
 
 /* Start what may start now: list pages, retries and new objects. */
@@ -279,6 +289,11 @@ start_work(CtTrailScan *s, int64 now)
 			s->store->fetch(s, o);
 		}
 	}
+	if (s->order)
+	{
+		ctfdw_order_start_work(s, now);
+		return;
+	}
 	while (!s->shared && s->nactive < s->opts->max_concurrency && queued(s) > 0)
 	{
 		QueuedObject *q = &s->queue[s->qhead++];
@@ -286,7 +301,7 @@ start_work(CtTrailScan *s, int64 now)
 		if (s->sync && !s->sync->admit(s->sync->arg, q->stream->prefix, q->key))
 			pfree(q->key);		/* cloudtrail_sync's bound is reached */
 		else
-			new_object(s, q->key);
+			ctfdw_fetch(s, q->key);
 	}
 }
 
@@ -364,6 +379,8 @@ start_scan(CtTrailScan *s)
 		s->store->open(s);
 	if (!s->active)
 		s->active = palloc0(sizeof(ObjState *) * (s->opts->max_concurrency + 1));
+	if (s->w->order != CT_ORDER_NONE)
+		ctfdw_order_begin(s);
 	/* cloudtrail_sync's scans are serial (INSERT ... SELECT is never parallel) */
 	if (s->sync)
 		s->shared = NULL;
@@ -438,10 +455,20 @@ ctfdw_trail_next(void *scan, CtRow *row)
 		ObjState   *o = s->current;
 
 		CHECK_FOR_INTERRUPTS();
+		if (s->order && ctfdw_order_pop(s, row))
+		{
+			MemoryContextSwitchTo(caller);
+			return true;
+		}
 		if (o)
 		{
 			ReadResult r = read_current(s, o, row);
 
+			if (r == GOT_ROW && s->order)
+			{
+				ctfdw_order_push(s, o, row);
+				continue;
+			}
 			if (r == GOT_ROW)
 			{
 				MemoryContextSwitchTo(caller);
@@ -454,7 +481,7 @@ ctfdw_trail_next(void *scan, CtRow *row)
 			continue;
 		s->current = NULL;
 		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s) &&
-			(!s->shared || ctfdw_shared_done(s)))
+			(!s->order || ctfdw_order_empty(s)) && (!s->shared || ctfdw_shared_done(s)))
 			break;
 		/* what lasts is put in s->cxt by name; the rest goes with the round */
 		MemoryContextReset(s->work_cxt);

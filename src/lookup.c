@@ -550,23 +550,7 @@ lookup_end(void *scan)
 static List *
 lookup_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns)
 {
-	ListCell   *lc;
-
-	foreach(lc, columns)
-	{
-		CtColumn   *col = lfirst(lc);
-
-		if (col->kind == CT_COL_PATH && col->npath == 1 && strcmp(col->path[0], "eventTime") == 0 &&
-			col->typid == TIMESTAMPTZOID)
-		{
-			Var		   *var = makeVar(baserel->relid, col->attnum, TIMESTAMPTZOID, -1, InvalidOid, 0);
-			TypeCacheEntry *tc = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_GT_OPR);
-
-			return ctfdw_build_expression_pathkey(root, (Expr *) var, tc->gt_opr,
-												  baserel->relids, true);
-		}
-	}
-	return NIL;
+	return ctfdw_event_time_pathkeys(root, baserel, columns, true);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */

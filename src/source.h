@@ -44,6 +44,7 @@ typedef struct CtSourceRoutine
 	/* planning */
 	List	   *(*pathkeys) (PlannerInfo *root, RelOptInfo *baserel, List *columns);
 	bool		parameterized;	/* offer paths with join-clause bounds */
+	bool		ordered;		/* can read in event_time order, either way */
 
 	/* parallel scans (NULL: not parallel safe) */
 	Size		(*dsm_size) (void);
@@ -74,6 +75,10 @@ extern const CtSourceRoutine *ctfdw_source_of_table(Oid relid);
 /* progress notices (source.c) */
 extern int	ctfdw_progress_interval;
 extern bool ctfdw_progress_due(TimestampTz *last);
+
+/* planning (cloudtrail_fdw.c) */
+extern List *ctfdw_event_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+									   bool desc);
 
 /* EXPLAIN helpers shared by sources (source.c) */
 extern char *ctfdw_list_text(List *l);

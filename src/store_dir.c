@@ -243,10 +243,12 @@ dir_list(CtTrailScan *s, ListStream *st)
 											   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(walk);
 
-	ctfdw_dir_page(s, st->prefix, st->kind != STREAM_FILES, st->start_after, &page);
+	ctfdw_dir_page(s, ctfdw_list_prefix(st), ctfdw_list_folders(st), st->start_after, &page);
 	s->stats.lists++;
 	ctfdw_take_page(s, st, &page);
-	if (page.truncated && !st->done)
+	if (st->lane)
+		;						/* a lane goes on with its folders itself */
+	else if (page.truncated && !st->done)
 		st->start_after = MemoryContextStrdup(s->cxt, page.objects[page.nobjects - 1].key);	/* the next page */
 	else
 		st->done = true;

@@ -59,7 +59,7 @@ s3_list(CtTrailScan *s, ListStream *st)
 {
 	CtBuf		q = CT_BUF_INIT;
 
-	ct_s3_list_query(&q, st->prefix, st->kind == STREAM_FILES ? NULL : "/",
+	ct_s3_list_query(&q, ctfdw_list_prefix(st), ctfdw_list_folders(st) ? "/" : NULL,
 					 st->start_after, st->token, 1000);
 	PG_TRY();
 	{
@@ -79,7 +79,7 @@ s3_list(CtTrailScan *s, ListStream *st)
 static void
 list_reply(CtTrailScan *s, ListStream *st, CtHttpReq *req)
 {
-	CtWhat		what = {CT_OP_LIST, s->opts->bucket, st->prefix};
+	CtWhat		what = {CT_OP_LIST, s->opts->bucket, ctfdw_list_prefix(st)};
 	CtRetryPolicy p = policy(s);
 	CtS3ListPage page;
 	char		err[256];
@@ -92,7 +92,8 @@ list_reply(CtTrailScan *s, ListStream *st, CtHttpReq *req)
 		ct_http_free(req);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not list bucket \"%s\" prefix \"%s\"", s->opts->bucket, st->prefix),
+				 errmsg("could not list bucket \"%s\" prefix \"%s\"", s->opts->bucket,
+						ctfdw_list_prefix(st)),
 				 errdetail_internal("%s", err)));
 	}
 	PG_TRY();

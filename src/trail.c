@@ -59,6 +59,8 @@ add_stream(CtTrailScan *s, StreamKind kind, char *prefix, const char *account,
 	}
 	if (kind == STREAM_FILES && s->sync)
 		st->start_after = s->sync->start_after(s->sync->arg, prefix);
+	if (kind == STREAM_FILES && s->order)
+		ctfdw_order_lane(s, st);
 	s->streams = lappend(s->streams, st);
 	MemoryContextSwitchTo(old);
 }
@@ -205,8 +207,8 @@ report_empty(CtTrailScan *s, ListStream *st)
 }
 
 /* A key of a files listing: queue it if the window allows; false: stop here. */
-static bool
-take_key(CtTrailScan *s, ListStream *st, const char *key)
+bool
+ctfdw_take_key(CtTrailScan *s, ListStream *st, const char *key)
 {
 	CtTrailKey	k;
 
@@ -253,6 +255,11 @@ ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page)
 {
 	size_t		plen = strlen(st->prefix);
 
+	if (st->lane)
+	{
+		ctfdw_order_take_page(s, st, page);
+		return;
+	}
 	for (int i = 0; i < page->nprefixes; i++)
 	{
 		const char *p = page->prefixes[i];
@@ -265,7 +272,7 @@ ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page)
 	for (int i = 0; i < page->nobjects; i++)
 	{
 		s->stats.listed++;
-		if (st->kind == STREAM_FILES && !take_key(s, st, page->objects[i].key))
+		if (st->kind == STREAM_FILES && !ctfdw_take_key(s, st, page->objects[i].key))
 		{
 			st->done = true;
 			return;
@@ -305,6 +312,9 @@ describe_prefixes(CtFdwOptions *opts, CtWindow *w)
 
 		if (st->kind != STREAM_FILES)
 			lines = lappend(lines, psprintf("%s (discover)", st->prefix));
+		else if (w->order != CT_ORDER_NONE)
+			lines = lappend(lines, psprintf("%s (date folders, %s first)", st->prefix,
+											w->order == CT_ORDER_DESC ? "newest" : "oldest"));
 		else if (st->start_after)
 			lines = lappend(lines, psprintf("%s from %s", st->prefix,
 											st->start_after + strlen(st->prefix)));
@@ -381,6 +391,9 @@ trail_explain(CtFdwOptions *o, CtWindow *w, bool known, bool runtime, void *scan
 		ExplainPropertyText("Endpoint", ctfdw_endpoint(o, CT_SERVICE_S3, o->region), es);
 	ExplainPropertyText("Event Files", o->insight ? "insight" : "log", es);
 	ExplainPropertyText("Time Window", window_text(w, known, runtime), es);
+	if (w->order != CT_ORDER_NONE)
+		ExplainPropertyText("Read Order", w->order == CT_ORDER_DESC ?
+							"newest first (event_time DESC)" : "oldest first (event_time ASC)", es);
 	if (!known || w->has_upper)
 	{
 		Interval	iv = {o->max_delivery_delay, 0, 0};
@@ -444,6 +457,7 @@ const CtSourceRoutine ctfdw_s3_source = {
 	.kind = CT_TABLE_TRAIL,
 	.network = true,
 	.parameterized = true,
+	.ordered = true,
 	.dsm_size = ctfdw_shared_size,
 	.dsm_init = ctfdw_shared_init,
 	.dsm_attach = ctfdw_shared_attach,
@@ -460,6 +474,7 @@ const CtSourceRoutine ctfdw_directory_source = {
 	.description = "a trail table",
 	.kind = CT_TABLE_TRAIL,
 	.parameterized = true,
+	.ordered = true,
 	.dsm_size = ctfdw_shared_size,
 	.dsm_init = ctfdw_shared_init,
 	.dsm_attach = ctfdw_shared_attach,

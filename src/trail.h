@@ -35,6 +35,11 @@
 typedef struct CtTrailScan CtTrailScan;
 typedef struct CtSyncHook CtSyncHook;
 typedef struct CtShared CtShared;
+typedef struct CtLane CtLane;
+typedef struct CtOrder CtOrder;
+
+/* pages listed at once, whatever max_concurrency is: listings hold 16 MB at most */
+#define LISTS_IN_FLIGHT 4
 
 typedef struct CtScanStats
 {
@@ -65,7 +70,14 @@ typedef struct ListStream
 	int64		folders;		/* discovery: folders of the kind looked for */
 	CtTry		try;
 	CtHttpReq  *req;			/* S3: the page being listed */
+	CtLane	   *lane;			/* ordered scan: a files stream's date folders */
+	char	   *listing;		/* ordered scan: the folder listed now */
+	bool		list_folders;	/* ordered scan: list it with delimiter '/' */
 } ListStream;
+
+/* What a store lists for a stream, and whether as folders (delimiter '/'). */
+#define ctfdw_list_prefix(st) ((st)->listing ? (st)->listing : (st)->prefix)
+#define ctfdw_list_folders(st) ((st)->listing ? (st)->list_folders : (st)->kind != STREAM_FILES)
 
 /* A listed object waiting to be fetched, and the stream that listed it. */
 typedef struct QueuedObject
@@ -87,6 +99,8 @@ typedef struct ObjState
 	int64		req_offset;		/* first byte the current request asked for */
 	char		etag[128];
 	int64		recno;			/* records returned so far */
+	int64		stamp;			/* ordered scan: the key's delivery stamp */
+	struct CtOrderedFile *name_ref;	/* ordered scan: its name, shared by its rows */
 } ObjState;
 
 /*
@@ -139,6 +153,7 @@ struct CtTrailScan
 	bool		lister;			/* parallel: this participant lists */
 	TimestampTz progress_at;	/* last progress notice */
 	CtSyncHook *sync;			/* cloudtrail_sync's listing mode, or NULL */
+	CtOrder    *order;			/* rows in event_time order (order.c), or NULL */
 };
 
 /*
@@ -170,6 +185,7 @@ extern PGDLLIMPORT CtSyncHook *ctfdw_sync_hook;
 
 /* trail.c: listing and pruning */
 extern void ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page);
+extern bool ctfdw_take_key(CtTrailScan *s, ListStream *st, const char *key);
 extern int64 ctfdw_to_epoch(TimestampTz t);
 
 /* store_dir.c, for cloudtrail_validate() */
@@ -187,6 +203,19 @@ extern void ctfdw_plan_streams(CtTrailScan *s);
 extern void ctfdw_object_done(CtTrailScan *s, ObjState *o);
 extern void ctfdw_enqueue(CtTrailScan *s, ListStream *st, const char *key);
 extern bool ctfdw_is_active(CtTrailScan *s, void *arg);
+extern ObjState *ctfdw_fetch(CtTrailScan *s, char *key);
+
+/* order.c: scans in event_time order */
+extern void ctfdw_order_begin(CtTrailScan *s);
+extern void ctfdw_order_end(CtTrailScan *s);
+extern void ctfdw_order_lane(CtTrailScan *s, ListStream *st);
+extern void ctfdw_order_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page);
+extern void ctfdw_order_enqueue(CtTrailScan *s, ListStream *st, const char *key);
+extern void ctfdw_order_start_work(CtTrailScan *s, int64 now);
+extern void ctfdw_order_push(CtTrailScan *s, ObjState *o, const CtRow *row);
+extern bool ctfdw_order_pop(CtTrailScan *s, CtRow *row);
+extern bool ctfdw_order_empty(CtTrailScan *s);
+extern void ctfdw_order_file_done(CtTrailScan *s, ObjState *o);
 
 /* parallel.c */
 extern Size ctfdw_shared_size(void);
