@@ -359,6 +359,19 @@ cloudtrailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void
 }
 
 /*
+ * The executor will not read the scan on (a LIMIT is met, or a worker's
+ * rows are no longer wanted): the other participants must not wait for it.
+ */
+static void
+cloudtrailShutdownForeignScan(ForeignScanState *node)
+{
+	CtFdwScanState *st = node->fdw_state;
+
+	if (st && st->scan && st->source->dsm_shutdown)
+		st->source->dsm_shutdown(st->scan);
+}
+
+/*
  * The plan: the pruning expressions (fdw_exprs) and what each bounds, the
  * columns the query uses, and every qual kept for checking on each row.
  */
@@ -920,5 +933,6 @@ cloudtrail_fdw_handler(PG_FUNCTION_ARGS)
 	routine->InitializeDSMForeignScan = cloudtrailInitializeDSMForeignScan;
 	routine->ReInitializeDSMForeignScan = cloudtrailReInitializeDSMForeignScan;
 	routine->InitializeWorkerForeignScan = cloudtrailInitializeWorkerForeignScan;
+	routine->ShutdownForeignScan = cloudtrailShutdownForeignScan;
 	PG_RETURN_POINTER(routine);
 }

@@ -81,6 +81,7 @@ ctfdw_trail_rescan(void *scan)
 	s->streams = NIL;
 	s->qhead = s->qtail = 0;
 	s->started = false;
+	s->lister = false;
 }
 
 void
@@ -240,11 +241,43 @@ start_listing(CtTrailScan *s, int64 now)
 	}
 }
 
+/*
+ * Parallel: the lister puts what it queued in the shared ring, in listing
+ * order; then every participant takes keys from the ring while it has room
+ * (a directory is read one file at a time: one each, so that the last files
+ * are shared out too).
+ */
+static void
+start_shared(CtTrailScan *s)
+{
+	int			room = s->store->concurrent ? s->opts->max_concurrency : 1;
+	char	   *key;
+
+	if (s->lister)
+	{
+		bool		put = false;
+
+		while (queued(s) > 0 && ctfdw_shared_put(s, s->queue[s->qhead].key))
+		{
+			pfree(s->queue[s->qhead++].key);
+			put = true;
+		}
+		if (queued(s) == 0 && !streams_pending(s))
+			ctfdw_shared_wake(s, true);
+		else if (put)
+			ctfdw_shared_wake(s, false);
+	}
+	while (s->nactive < room && (key = ctfdw_shared_take(s)) != NULL)
+		ctfdw_fetch(s, key);
+}
+
 /* Start what may start now: list pages, retries and new objects. */
 static void
 start_work(CtTrailScan *s, int64 now)
 {
 	start_listing(s, now);
+	if (s->shared)
+		start_shared(s);
 	for (int i = 0; i < s->nactive; i++)
 	{
 		ObjState   *o = s->active[i];
@@ -261,18 +294,11 @@ start_work(CtTrailScan *s, int64 now)
 		ctfdw_order_start_work(s, now);
 		return;
 	}
-	while (s->nactive < s->opts->max_concurrency && queued(s) > 0)
+	while (!s->shared && s->nactive < s->opts->max_concurrency && queued(s) > 0)
 	{
 		QueuedObject *q = &s->queue[s->qhead++];
 
-		/*
-		 * Parallel: claimed only now, when there is room to fetch it, so the
-		 * objects go to whichever participant is free, not to the first to
-		 * list them.
-		 */
-		if (s->shared && !ctfdw_claim(s, q->stream))
-			pfree(q->key);
-		else if (s->sync && !s->sync->admit(s->sync->arg, q->stream->prefix, q->key))
+		if (s->sync && !s->sync->admit(s->sync->arg, q->stream->prefix, q->key))
 			pfree(q->key);		/* cloudtrail_sync's bound is reached */
 		else
 			ctfdw_fetch(s, q->key);
@@ -321,6 +347,12 @@ network_round(CtTrailScan *s)
 
 	start_work(s, now);
 	report_progress(s);
+	/* parallel, nothing to read or list: wait for keys, or look again */
+	if (s->shared && s->nactive == 0 && !(s->lister && streams_pending(s)))
+	{
+		ctfdw_shared_wait(s);
+		return;
+	}
 	if (!s->store->concurrent || ready_object(s))
 		return;
 	/* wake up for the earliest retry */
@@ -349,7 +381,12 @@ start_scan(CtTrailScan *s)
 		s->active = palloc0(sizeof(ObjState *) * (s->opts->max_concurrency + 1));
 	if (s->w->order != CT_ORDER_NONE)
 		ctfdw_order_begin(s);
-	ctfdw_plan_streams(s);
+	/* cloudtrail_sync's scans are serial (INSERT ... SELECT is never parallel) */
+	if (s->sync)
+		s->shared = NULL;
+	/* parallel: only the lister lists; the others take what it shares */
+	if (!s->shared || ctfdw_shared_begin(s))
+		ctfdw_plan_streams(s);
 	s->started = true;
 	MemoryContextSwitchTo(old);
 }
@@ -383,7 +420,7 @@ read_current(CtTrailScan *s, ObjState *o, CtRow *row)
 			ctfdw_object_done(s, o);
 			report_progress(s);
 			/* start the next download now, so it overlaps parsing */
-			if (queued(s) > 0 && s->store->concurrent)
+			if ((queued(s) > 0 || s->shared) && s->store->concurrent)
 				start_work(s, ctfdw_now_ms());
 			return READ_ON;
 		case CT_REC_ERROR:
@@ -444,7 +481,7 @@ ctfdw_trail_next(void *scan, CtRow *row)
 			continue;
 		s->current = NULL;
 		if (s->nactive == 0 && queued(s) == 0 && !streams_pending(s) &&
-			(!s->order || ctfdw_order_empty(s)))
+			(!s->order || ctfdw_order_empty(s)) && (!s->shared || ctfdw_shared_done(s)))
 			break;
 		/* what lasts is put in s->cxt by name; the rest goes with the round */
 		MemoryContextReset(s->work_cxt);

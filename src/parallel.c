@@ -1,17 +1,42 @@
 /*-------------------------------------------------------------------------
  *
  * parallel.c
- *		Parallel trail scans: sharing out the objects, and the leader's
- *		credentials, through the DSM segment.
+ *		Parallel trail scans: one participant lists, every participant
+ *		fetches; the listed keys, and the leader's credentials, are shared
+ *		through the DSM segment.
  *
- * Every participant lists the same streams the same way (listing is
- * deterministic, and LISTs are a thousandth of the GETs); the objects of a
- * files stream are numbered in listing order, and a shared counter per
- * stream hands out those numbers as tickets.  A participant fetches an
- * object only when its number is the ticket it holds, so each object is
- * read by exactly one participant.  Tickets are taken when a participant
- * has room to fetch, not when it lists, so the work goes to whoever is
- * free.
+ * The first participant to begin the scan becomes the lister (the leader,
+ * usually; a worker when the leader does not take part or starts late).
+ * Only the lister lists: the discovery listings, the files streams and the
+ * window's bounds are its alone, so a parallel scan sends the LIST
+ * requests of a serial one.  It puts the keys it queues, in listing order,
+ * into a bounded ring of key bytes in the segment; when the ring is full
+ * they wait in its own queue, and listing pauses when that queue is full,
+ * as in a serial scan.  Every participant, the lister too, takes keys from
+ * the ring when it has room to fetch, so the work goes to whoever is free
+ * and each object is read by exactly one process.
+ *
+ * A participant's part ends when the lister has put every key in the ring
+ * (or stopped) and the ring is empty.  A worker that finds the ring empty
+ * before that sleeps on a condition variable, woken when keys come or the
+ * listing ends; the sleep is timed and checks for interrupts.  The leader
+ * never sleeps there: a worker lister may itself be waiting for the leader
+ * to read its tuple queue.  When the leader is not the lister and finds
+ * nothing to take, its part ends, and the workers read the rest.
+ *
+ * Nobody waits forever for a lister that stopped.  A lister that ends
+ * before its listing is done (LIMIT shuts the scan down, or a worker's
+ * tuple queue is detached because nothing more is wanted) says so through
+ * ctfdw_shared_stop(), and the others stop taking keys.  A lister that
+ * fails with an ERROR takes the query with it: a worker's error reaches
+ * the leader, whose waits check for interrupts, and the leader's abort
+ * terminates the workers, whose sleeps check for interrupts too.  (A
+ * Gather rescanned in the middle of a scan whose lister is the leader waits
+ * for its workers before the scan hears of the rescan: those waiting for
+ * keys sleep until the query is canceled.)
+ *
+ * cloudtrail_sync's scans are never parallel (INSERT ... SELECT is not); a
+ * scan with the sync hook ignores the segment.
  *
  * Copyright (c) 2026, the cloudtrail_fdw authors
  *
@@ -22,26 +47,36 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
-#include "port/atomics.h"
+#include "access/parallel.h"
+#include "storage/condition_variable.h"
 #include "storage/spin.h"
+#include "utils/memutils.h"
+#include "utils/wait_event.h"
 
 #include "trail.h"
 
-#define CT_PARALLEL_STREAMS 16384
-
-struct CtSharedStream
-{
-	uint64		hash;			/* of the stream's prefix; 0: free */
-	pg_atomic_uint64 next;		/* next object number to hand out */
-};
+/*
+ * Listed keys waiting to be fetched, as a 2-byte length and the key's bytes:
+ * about 15,000 keys of a trail's usual length, more than the lister's own
+ * queue holds when listing pauses.
+ */
+#define KEY_RING_SIZE	(2 * 1024 * 1024)
+#define KEY_LEN_SIZE	2
 
 #define SHARED_CRED_SIZE 8192
 
+/* a worker's sleep between checks when nothing wakes it */
+#define IDLE_SLEEP_MS	1000
+
 struct CtShared
 {
-	slock_t		mutex;			/* protects slot allocation */
-	CtSharedStream streams[CT_PARALLEL_STREAMS];
+	slock_t		mutex;			/* protects the fields up to the ring */
+	ConditionVariable keys_cv;	/* keys came, or the listing ended */
+	bool		lister_chosen;
+	bool		listed;			/* the lister put every key in the ring */
+	bool		stopped;		/* the lister ended early: take no more */
+	uint64		ring_head;		/* bytes taken out of the ring */
+	uint64		ring_tail;		/* bytes put into it; only the lister moves it */
 
 	/*
 	 * The leader's credentials, so that workers need not fetch their own
@@ -51,6 +86,8 @@ struct CtShared
 	 */
 	int			cred_len;
 	char		cred[SHARED_CRED_SIZE];
+
+	char		ring[KEY_RING_SIZE];
 };
 
 Size
@@ -86,19 +123,19 @@ share_credentials(CtShared *sh, CtFdwOptions *opts)
 		explicit_bzero(c.session_token, t);
 }
 
-/* (Re)initialize the segment: no stream seen, the leader's credentials. */
+/* (Re)initialize the segment: no lister yet, no key, the leader's credentials. */
 void
 ctfdw_shared_init(void *coordinate, CtFdwOptions *opts)
 {
 	CtShared   *sh = coordinate;
 
 	SpinLockInit(&sh->mutex);
+	ConditionVariableInit(&sh->keys_cv);
+	sh->lister_chosen = false;
+	sh->listed = false;
+	sh->stopped = false;
+	sh->ring_head = sh->ring_tail = 0;
 	sh->cred_len = 0;
-	for (int i = 0; i < CT_PARALLEL_STREAMS; i++)
-	{
-		sh->streams[i].hash = 0;
-		pg_atomic_init_u64(&sh->streams[i].next, 0);
-	}
 	if (opts->source->network)
 		share_credentials(sh, opts);
 }
@@ -126,49 +163,179 @@ ctfdw_shared_credentials(CtTrailScan *s, CtCredentials *out)
 	return true;
 }
 
-/* The shared counter of a stream, found or made by its prefix. */
-static CtSharedStream *
-shared_stream(CtShared *sh, const char *prefix)
+/* The scan begins: is this participant the lister (the first to begin)? */
+bool
+ctfdw_shared_begin(CtTrailScan *s)
 {
-	uint64		h = hash_bytes_extended((const unsigned char *) prefix, strlen(prefix), 0) | 1;
-	int			i = (int) (h % CT_PARALLEL_STREAMS);
-	CtSharedStream *found = NULL;
+	CtShared   *sh = s->shared;
 
 	SpinLockAcquire(&sh->mutex);
-	for (int n = 0; n < CT_PARALLEL_STREAMS; n++, i = (i + 1) % CT_PARALLEL_STREAMS)
-	{
-		if (sh->streams[i].hash == h || sh->streams[i].hash == 0)
-		{
-			sh->streams[i].hash = h;
-			found = &sh->streams[i];
-			break;
-		}
-	}
+	s->lister = !sh->lister_chosen;
+	sh->lister_chosen = true;
 	SpinLockRelease(&sh->mutex);
-	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a parallel CloudTrail scan can read at most %d account and region folders",
-						CT_PARALLEL_STREAMS),
-				 errhint("Narrow the query by account or region, or SET max_parallel_workers_per_gather = 0.")));
-	return found;
+	return s->lister;
 }
 
-/* Is the next object of this stream ours to fetch? */
-bool
-ctfdw_claim(CtTrailScan *s, ListStream *st)
+/* Copy len bytes at ring position pos (which wraps) to or from buf. */
+static void
+ring_copy(CtShared *sh, uint64 pos, char *buf, size_t len, bool in)
 {
-	int64		n = st->seen++;
+	size_t		off = (size_t) (pos % KEY_RING_SIZE);
+	size_t		first = Min(len, KEY_RING_SIZE - off);
 
-	if (st->shared == NULL)
-		st->shared = shared_stream(s->shared, st->prefix);
+	if (in)
+	{
+		memcpy(sh->ring + off, buf, first);
+		memcpy(sh->ring, buf + first, len - first);
+	}
+	else
+	{
+		memcpy(buf, sh->ring + off, first);
+		memcpy(buf + first, sh->ring, len - first);
+	}
+}
 
-	/*
-	 * A new ticket is taken only once the last one is used (or at the
-	 * start), and the counter is past every ticket handed out, so the new
-	 * ticket is never below n: no object is passed over unclaimed.
-	 */
-	if (st->ticket < n)
-		st->ticket = (int64) pg_atomic_fetch_add_u64(&st->shared->next, 1);
-	return st->ticket == n;
+/*
+ * The lister puts a key in the ring; false if it is full.  The bytes are
+ * written outside the lock, where no one reads until the tail moves past
+ * them (the spinlock is a barrier).
+ */
+bool
+ctfdw_shared_put(CtTrailScan *s, const char *key)
+{
+	CtShared   *sh = s->shared;
+	size_t		len = strlen(key);
+	uint16		len16 = (uint16) len;
+	uint64		head,
+				tail = sh->ring_tail;
+
+	Assert(s->lister && len <= PG_UINT16_MAX);
+	SpinLockAcquire(&sh->mutex);
+	head = sh->ring_head;
+	SpinLockRelease(&sh->mutex);
+	if (tail - head + KEY_LEN_SIZE + len > KEY_RING_SIZE)
+		return false;
+	ring_copy(sh, tail, (char *) &len16, KEY_LEN_SIZE, true);
+	ring_copy(sh, tail + KEY_LEN_SIZE, (char *) key, len, true);
+	SpinLockAcquire(&sh->mutex);
+	sh->ring_tail = tail + KEY_LEN_SIZE + len;
+	SpinLockRelease(&sh->mutex);
+	return true;
+}
+
+/*
+ * The lister has put keys in the ring (done: all there will be): wake the
+ * participants waiting for them.
+ */
+void
+ctfdw_shared_wake(CtTrailScan *s, bool done)
+{
+	CtShared   *sh = s->shared;
+
+	bool		wake = !done;
+
+	if (done)
+	{
+		SpinLockAcquire(&sh->mutex);
+		wake = !sh->listed;
+		sh->listed = true;
+		SpinLockRelease(&sh->mutex);
+	}
+	if (wake)
+		ConditionVariableBroadcast(&sh->keys_cv);
+}
+
+/* The next key to fetch, in the scan's context; NULL if the ring is empty. */
+char *
+ctfdw_shared_take(CtTrailScan *s)
+{
+	CtShared   *sh = s->shared;
+	static char buf[PG_UINT16_MAX];
+	uint16		len = 0;
+	bool		got = false;
+	char	   *key;
+
+	/* copied out under the lock: the lister may write there once head moves */
+	SpinLockAcquire(&sh->mutex);
+	if (!sh->stopped && sh->ring_head < sh->ring_tail)
+	{
+		ring_copy(sh, sh->ring_head, (char *) &len, KEY_LEN_SIZE, false);
+		ring_copy(sh, sh->ring_head + KEY_LEN_SIZE, buf, len, false);
+		sh->ring_head += KEY_LEN_SIZE + len;
+		got = true;
+	}
+	SpinLockRelease(&sh->mutex);
+	if (!got)
+		return NULL;
+	key = MemoryContextAlloc(s->cxt, len + 1);
+	memcpy(key, buf, len);
+	key[len] = '\0';
+	return key;
+}
+
+/*
+ * Is this participant's part over?  Yes once every key is taken (or the
+ * lister stopped); for the leader when it is not the lister, as soon as the
+ * ring is empty (see the header comment).
+ */
+bool
+ctfdw_shared_done(CtTrailScan *s)
+{
+	CtShared   *sh = s->shared;
+	bool		done;
+
+	SpinLockAcquire(&sh->mutex);
+	done = sh->stopped || (sh->ring_head == sh->ring_tail &&
+						   (sh->listed || (!s->lister && !IsParallelWorker())));
+	SpinLockRelease(&sh->mutex);
+	return done;
+}
+
+/*
+ * A participant has nothing to fetch: a worker that is not the lister waits
+ * for keys, or for the end.  The lister and the leader never wait here
+ * (see the header comment).
+ */
+void
+ctfdw_shared_wait(CtTrailScan *s)
+{
+	CtShared   *sh = s->shared;
+	bool		idle;
+
+	if (s->lister || !IsParallelWorker())
+		return;
+	/* prepared before looking, so that a broadcast in between is not lost */
+	ConditionVariablePrepareToSleep(&sh->keys_cv);
+	SpinLockAcquire(&sh->mutex);
+	idle = !sh->listed && sh->ring_head == sh->ring_tail;
+	SpinLockRelease(&sh->mutex);
+	if (idle)
+		(void) ConditionVariableTimedSleep(&sh->keys_cv, IDLE_SLEEP_MS, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * The scan is shut down or ended (a source's dsm_shutdown and end): a lister
+ * that has not listed everything tells the others to take no more.  The
+ * scan lets go of the segment: the leader's goes once the Gather is shut
+ * down, and the executor shuts the scan down first (or ends it first).
+ */
+void
+ctfdw_shared_stop(void *scan)
+{
+	CtTrailScan *s = scan;
+	CtShared   *sh = s->shared;
+	bool		wake = false;
+
+	if (sh == NULL)
+		return;
+	s->shared = NULL;
+	if (!s->lister)
+		return;
+	SpinLockAcquire(&sh->mutex);
+	if (!sh->listed)
+		sh->listed = sh->stopped = wake = true;
+	SpinLockRelease(&sh->mutex);
+	if (wake)
+		ConditionVariableBroadcast(&sh->keys_cv);
 }

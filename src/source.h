@@ -50,6 +50,7 @@ typedef struct CtSourceRoutine
 	Size		(*dsm_size) (void);
 	void		(*dsm_init) (void *coordinate, CtFdwOptions *opts);
 	void		(*dsm_attach) (void *scan, void *coordinate);
+	void		(*dsm_shutdown) (void *scan);	/* the scan will not be read on */
 
 	/* execution */
 	void	   *(*begin) (CtFdwOptions *opts, CtWindow *w, MemoryContext cxt);

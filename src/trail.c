@@ -20,7 +20,6 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -48,7 +47,6 @@ add_stream(CtTrailScan *s, StreamKind kind, char *prefix, const char *account,
 
 	st->kind = kind;
 	st->prefix = pstrdup(prefix);
-	st->ticket = -1;
 	st->account = account ? pstrdup(account) : NULL;
 	st->region = region ? pstrdup(region) : NULL;
 	if (kind == STREAM_FILES && s->bounded_lo)
@@ -189,15 +187,13 @@ take_folder(CtTrailScan *s, ListStream *st, const char *p, const char *seg)
 /*
  * A discovery listing found no folder at all (not merely none the query
  * wants): say so, as a wrong bucket, prefix or organization_id reads
- * nothing.  Once per scan: a parallel worker stays quiet.
+ * nothing.  Once per scan: in a parallel scan only the lister lists.
  */
 static void
 report_empty(CtTrailScan *s, ListStream *st)
 {
 	char	   *where = s->store->name(s, st->prefix);
 
-	if (IsParallelWorker())
-		return;
 	if (st->kind == STREAM_ROOT)
 		ereport(NOTICE,
 				(errmsg("no account folder found under \"%s\"", where),
@@ -451,6 +447,7 @@ trail_end(void *scan)
 
 	if (s->sync)
 		s->sync->finish(s->sync->arg, s);
+	ctfdw_shared_stop(s);
 	ctfdw_trail_end(scan);
 }
 
@@ -464,6 +461,7 @@ const CtSourceRoutine ctfdw_s3_source = {
 	.dsm_size = ctfdw_shared_size,
 	.dsm_init = ctfdw_shared_init,
 	.dsm_attach = ctfdw_shared_attach,
+	.dsm_shutdown = ctfdw_shared_stop,
 	.begin = s3_begin,
 	.next = ctfdw_trail_next,
 	.rescan = ctfdw_trail_rescan,
@@ -480,6 +478,7 @@ const CtSourceRoutine ctfdw_directory_source = {
 	.dsm_size = ctfdw_shared_size,
 	.dsm_init = ctfdw_shared_init,
 	.dsm_attach = ctfdw_shared_attach,
+	.dsm_shutdown = ctfdw_shared_stop,
 	.begin = dir_begin,
 	.next = ctfdw_trail_next,
 	.rescan = ctfdw_trail_rescan,

@@ -35,7 +35,6 @@
 typedef struct CtTrailScan CtTrailScan;
 typedef struct CtSyncHook CtSyncHook;
 typedef struct CtShared CtShared;
-typedef struct CtSharedStream CtSharedStream;
 typedef struct CtLane CtLane;
 typedef struct CtOrder CtOrder;
 
@@ -71,9 +70,6 @@ typedef struct ListStream
 	int64		folders;		/* discovery: folders of the kind looked for */
 	CtTry		try;
 	CtHttpReq  *req;			/* S3: the page being listed */
-	int64		seen;			/* parallel: number of the next listed object */
-	int64		ticket;			/* parallel: the number we may fetch, -1: none */
-	CtSharedStream *shared;		/* parallel: this stream's counter */
 	CtLane	   *lane;			/* ordered scan: a files stream's date folders */
 	char	   *listing;		/* ordered scan: the folder listed now */
 	bool		list_folders;	/* ordered scan: list it with delimiter '/' */
@@ -144,7 +140,7 @@ struct CtTrailScan
 	char	   *local_root;		/* directory: its path, symbolic links resolved */
 
 	List	   *streams;		/* of ListStream * */
-	QueuedObject *queue;		/* listed, to fetch (parallel: if claimed) */
+	QueuedObject *queue;		/* listed, to fetch (parallel: to share) */
 	int			qhead;
 	int			qtail;
 	int			qcap;
@@ -154,6 +150,7 @@ struct CtTrailScan
 	CtScanStats stats;
 	bool		started;
 	CtShared   *shared;			/* parallel scan state, or NULL */
+	bool		lister;			/* parallel: this participant lists */
 	TimestampTz progress_at;	/* last progress notice */
 	CtSyncHook *sync;			/* cloudtrail_sync's listing mode, or NULL */
 	CtOrder    *order;			/* rows in event_time order (order.c), or NULL */
@@ -225,6 +222,12 @@ extern Size ctfdw_shared_size(void);
 extern void ctfdw_shared_init(void *coordinate, CtFdwOptions *opts);
 extern void ctfdw_shared_attach(void *scan, void *coordinate);
 extern bool ctfdw_shared_credentials(CtTrailScan *s, CtCredentials *out);
-extern bool ctfdw_claim(CtTrailScan *s, ListStream *st);
+extern bool ctfdw_shared_begin(CtTrailScan *s);
+extern bool ctfdw_shared_put(CtTrailScan *s, const char *key);
+extern void ctfdw_shared_wake(CtTrailScan *s, bool done);
+extern char *ctfdw_shared_take(CtTrailScan *s);
+extern bool ctfdw_shared_done(CtTrailScan *s);
+extern void ctfdw_shared_wait(CtTrailScan *s);
+extern void ctfdw_shared_stop(void *scan);
 
 #endif							/* CTFDW_TRAIL_H */
