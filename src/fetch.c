@@ -82,6 +82,8 @@ ctfdw_trail_rescan(void *scan)
 	s->qhead = s->qtail = 0;
 	s->started = false;
 	s->lister = false;
+	s->idle_since = 0;
+	s->gave_up = false;
 }
 
 void

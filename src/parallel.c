@@ -68,6 +68,15 @@
 /* a worker's sleep between checks when nothing wakes it */
 #define IDLE_SLEEP_MS	1000
 
+/*
+ * A worker that has waited this long for a key ends its part: the lister
+ * takes every key it lists itself too, so nothing is lost.  Without this, a
+ * Gather rescanned while its leader lists (the leader stops running the
+ * scan, and PostgreSQL waits for the workers before it says so) would leave
+ * the workers waiting for keys that never come.
+ */
+#define IDLE_GIVE_UP_MS	2000
+
 struct CtShared
 {
 	slock_t		mutex;			/* protects the fields up to the ring */
@@ -267,6 +276,7 @@ ctfdw_shared_take(CtTrailScan *s)
 	SpinLockRelease(&sh->mutex);
 	if (!got)
 		return NULL;
+	s->idle_since = 0;
 	key = MemoryContextAlloc(s->cxt, len + 1);
 	memcpy(key, buf, len);
 	key[len] = '\0';
@@ -286,7 +296,7 @@ ctfdw_shared_done(CtTrailScan *s)
 
 	SpinLockAcquire(&sh->mutex);
 	done = sh->stopped || (sh->ring_head == sh->ring_tail &&
-						   (sh->listed || (!s->lister && !IsParallelWorker())));
+						   (sh->listed || s->gave_up || (!s->lister && !IsParallelWorker())));
 	SpinLockRelease(&sh->mutex);
 	return done;
 }
@@ -310,7 +320,18 @@ ctfdw_shared_wait(CtTrailScan *s)
 	idle = !sh->listed && sh->ring_head == sh->ring_tail;
 	SpinLockRelease(&sh->mutex);
 	if (idle)
-		(void) ConditionVariableTimedSleep(&sh->keys_cv, IDLE_SLEEP_MS, PG_WAIT_EXTENSION);
+	{
+		int64		now = ctfdw_now_ms();
+
+		if (s->idle_since == 0)
+			s->idle_since = now;
+		if (now - s->idle_since >= IDLE_GIVE_UP_MS)
+			s->gave_up = true;
+		else
+			(void) ConditionVariableTimedSleep(&sh->keys_cv,
+											   Min(IDLE_SLEEP_MS, IDLE_GIVE_UP_MS - (now - s->idle_since)),
+											   PG_WAIT_EXTENSION);
+	}
 	ConditionVariableCancelSleep();
 }
 

@@ -192,7 +192,12 @@ take_folder(CtTrailScan *s, ListStream *st, const char *p, const char *seg)
 static void
 report_empty(CtTrailScan *s, ListStream *st)
 {
-	char	   *where = s->store->name(s, st->prefix);
+	char	   *where;
+
+	/* an account the WHERE clause names: that it has nothing is the answer */
+	if (st->kind == STREAM_ACCOUNT && s->w->accounts_pushed)
+		return;
+	where = s->store->name(s, st->prefix);
 
 	if (st->kind == STREAM_ROOT)
 		ereport(NOTICE,

@@ -151,6 +151,8 @@ struct CtTrailScan
 	bool		started;
 	CtShared   *shared;			/* parallel scan state, or NULL */
 	bool		lister;			/* parallel: this participant lists */
+	int64		idle_since;		/* parallel: waiting for keys since (ms), or 0 */
+	bool		gave_up;		/* parallel: waited too long; the lister reads on */
 	TimestampTz progress_at;	/* last progress notice */
 	CtSyncHook *sync;			/* cloudtrail_sync's listing mode, or NULL */
 	CtOrder    *order;			/* rows in event_time order (order.c), or NULL */
