@@ -6,6 +6,9 @@ use warnings;
 use lib "$ENV{CT_TOP}/test/t";
 use CtTest;
 use File::Path qw(make_path);
+use IO::Compress::Gzip qw(gzip $GzipError);
+use JSON::PP;
+use Time::Local qw(timegm);
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -107,6 +110,67 @@ for my $dirn ('DESC', 'ASC')
 	my $q = "SELECT event_time, event_id FROM %s ORDER BY event_time $dirn, event_id LIMIT 30";
 	my ($ret, $out, $err) = $node->psql('postgres', sprintf($q, 'dir_events'));
 	is($out, sql_one(sprintf($q, 'heap')), "a directory with empty date folders, $dirn");
+}
+
+# ---- NULLS order the scan does not give: a sort, and the right answer
+for my $o ('DESC NULLS LAST', 'ASC NULLS FIRST')
+{
+	same("SELECT event_time, event_id FROM %s ORDER BY event_time $o, event_id LIMIT 6",
+		"ORDER BY event_time $o");
+}
+
+# ---- a day of more files than a listing page holds (1000), in an account of its own
+{
+	my $acct = '333333333333';
+	my $base = timegm(0, 0, 0, 18, 10, 2026);
+	my $paged = "$emu->{data}/paged";
+	for my $i (0 .. 1099)
+	{
+		my @t = gmtime($base + $i * 60);
+		my $stamp = sprintf('%04d%02d%02dT%02d%02dZ', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1]);
+		my $iso = sprintf('%04d-%02d-%02dT%02d:%02d:%02dZ', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1], 10);
+		my $key = sprintf("AWSLogs/$acct/CloudTrail/us-east-1/2026/11/18/${acct}_CloudTrail_us-east-1_${stamp}_PAGE%012d.json.gz", $i);
+		my $body = encode_json({ Records => [ { eventVersion => '1.08', eventTime => $iso,
+			eventID => sprintf('00000000-0000-4000-8000-%012d', $i), eventName => 'Paged',
+			recipientAccountId => $acct, awsRegion => 'us-east-1' } ] });
+		my $gz;
+		gzip(\$body => \$gz) or die $GzipError;
+		put_raw('trail-bucket', $key, $gz);
+		# and in a directory of its own, for a directory table
+		my ($folder) = "$paged/$key" =~ m{^(.*)/[^/]+$};
+		make_path($folder);
+		open(my $fh, '>:raw', "$paged/$key") or die "$paged/$key: $!";
+		print $fh $gz;
+		close($fh);
+	}
+	sql_one("CREATE FOREIGN TABLE dir_paged (event_time timestamptz, event_id text,
+	  recipient_account_id text) SERVER emu OPTIONS (directory '$paged', max_delivery_delay '7 hours')");
+	sql_one("CREATE TABLE heap2 AS SELECT event_time, event_id, recipient_account_id FROM trail_events
+		WHERE recipient_account_id = '$acct'");
+	is(sql_one("SELECT count(*) FROM heap2"), 1100, 'the paged day is all there');
+	for my $table ('trail_events', 'dir_paged')
+	{
+		for my $dirn ('DESC', 'ASC')
+		{
+			for my $w ("true", "event_time < '2026-11-18T12:00:00Z'", "event_time > '2026-11-18T05:00:00Z'")
+			{
+				my $q = "SELECT event_time, event_id FROM %s WHERE recipient_account_id = '$acct' AND $w
+					ORDER BY event_time $dirn, event_id LIMIT 5";
+				is(sql_one(sprintf($q, $table)), sql_one(sprintf($q, 'heap2')),
+					"$table, a day over two listing pages, $dirn, $w");
+			}
+		}
+	}
+}
+
+# ---- a directory with an empty folder that is no date folder: as an unordered scan
+make_path("$dir/AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/tmp");
+{
+	my $q = "SELECT count(*) FROM (SELECT event_time FROM dir_events ORDER BY event_time DESC LIMIT 5) x";
+	my ($ret, $out, $err) = $node->psql('postgres', $q);
+	my ($ret2, $out2, $err2) = $node->psql('postgres', "SELECT count(*) > 0 FROM dir_events");
+	local $TODO = 'an ordered scan lists date folders, and takes an empty stray folder for a file of the wrong name';
+	is($err, $err2, 'an empty non-date folder: an ordered scan fails as an unordered one does');
 }
 
 done_testing();
