@@ -501,6 +501,8 @@ cloudtrailBeginForeignScan(ForeignScanState *node, int eflags)
 	 */
 	st->prune = list_nth(fsplan->fdw_private, CtFdwPrivatePrune);
 	st->order = intVal(list_nth(fsplan->fdw_private, CtFdwPrivateOrder));
+	/* EXPLAIN shows the read order even of a window computed at run time */
+	st->window.order = st->order;
 	st->prune_states = ExecInitExprList(fsplan->fdw_exprs, &node->ss.ps);
 	st->runtime = ctfdw_prune_needs_params(fsplan->fdw_exprs);
 	st->window_cxt = AllocSetContextCreate(estate->es_query_cxt, "cloudtrail_fdw window",
