@@ -422,7 +422,7 @@ read_current(CtTrailScan *s, ObjState *o, CtRow *row)
 			ctfdw_object_done(s, o);
 			report_progress(s);
 			/* start the next download now, so it overlaps parsing */
-			if ((queued(s) > 0 || s->shared) && s->store->concurrent)
+			if ((queued(s) > 0 || s->shared || s->order) && s->store->concurrent)
 				start_work(s, ctfdw_now_ms());
 			return READ_ON;
 		case CT_REC_ERROR:
