@@ -52,7 +52,6 @@
  */
 #define HORIZON_SECS	3600
 
-#define UNIX_TO_PG_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
 
 /* A date folder of a lane: 0 the region, 1 a year, 2 a month, 3 a day. */
 typedef struct DateFolder
@@ -459,24 +458,7 @@ ctfdw_order_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page)
 	s->order->stale = true;
 }
 
-/*
- * The next file a lane reads, or the first stamp it may still list: false
- * if nothing is left.  *listed says which.
- */
-static bool
-lane_next(ListStream *st, int64 *stamp, bool *listed)
-{
-	CtLane	   *lane = st->lane;
-
-	*listed = lane->khead < lane->nkeys;
-	if (*listed)
-		*stamp = lane->keys[lane->khead].stamp;
-	return *listed || lane->ntodo > 0;
-}
-
-/* ---------------------------------------------------------------- engine */
-
-/* The bound of a folder still to list, in reading order: its first stamp. */
+/* The bound of the next folder a lane lists: its first stamp in reading order. */
 static int64
 folder_bound(CtOrder *o, ListStream *st)
 {
@@ -484,6 +466,27 @@ folder_bound(CtOrder *o, ListStream *st)
 
 	return o->desc ? f->last : f->first;
 }
+
+/*
+ * The stamp of the next file a lane reads (*listed) or else the bound of
+ * the next folder it lists; false if nothing is left.
+ */
+static bool
+lane_next(CtOrder *o, ListStream *st, int64 *stamp, bool *listed)
+{
+	CtLane	   *lane = st->lane;
+
+	*listed = lane->khead < lane->nkeys;
+	if (*listed)
+		*stamp = lane->keys[lane->khead].stamp;
+	else if (lane->ntodo > 0)
+		*stamp = folder_bound(o, st);
+	else
+		return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------- engine */
 
 /* May a file stamped so be fetched now, with what is being read? */
 static bool
@@ -532,10 +535,8 @@ ctfdw_order_start_work(CtTrailScan *s, int64 now)
 				discovering |= !st->done;
 				continue;
 			}
-			if (!lane_next(st, &stamp, &listed))
+			if (!lane_next(o, st, &stamp, &listed))
 				continue;
-			if (!listed)
-				stamp = folder_bound(o, st);
 			if (!best || before(o, stamp, best_stamp) ||
 				(stamp == best_stamp && !listed && best_listed))
 			{
@@ -567,12 +568,13 @@ ctfdw_order_start_work(CtTrailScan *s, int64 now)
 		foreach(lc, s->streams)
 		{
 			ListStream *st = lfirst(lc);
+			int64		bound;
+			bool		listed;
 
-			if (!st->lane || st->done || st->req || st->lane->khead < st->lane->nkeys ||
-				st->lane->ntodo == 0 || (st->try.retry_at && st->try.retry_at > now))
+			if (!st->lane || st->req || (st->try.retry_at && st->try.retry_at > now) ||
+				!lane_next(o, st, &bound, &listed) || listed)
 				continue;
-			if (best_listed && !before(o, folder_bound(o, st), best_stamp) &&
-				folder_bound(o, st) != best_stamp)
+			if (best_listed && before(o, best_stamp, bound))
 				continue;
 			if (s->store->concurrent && listing >= LISTS_IN_FLIGHT)
 				break;
@@ -729,10 +731,8 @@ compute_bound(CtTrailScan *s)
 				o->bound_known = false;
 			continue;
 		}
-		if (!lane_next(st, &stamp, &listed))
+		if (!lane_next(o, st, &stamp, &listed))
 			continue;
-		if (!listed)
-			stamp = folder_bound(o, st);
 		if (!any || before(o, stamp, first))
 			first = stamp;
 		any = true;
@@ -753,10 +753,10 @@ compute_bound(CtTrailScan *s)
 	/* newest first: an unread file holds events before its stamp + 60 s */
 	if (o->desc)
 		o->bound = first >= PG_INT64_MAX / 2 ? DT_NOEND :
-			(first + 60 - UNIX_TO_PG_SECS) * USECS_PER_SEC;
+			ctfdw_from_epoch(first + 60);
 	else
 		o->bound = first <= PG_INT64_MIN / 2 ? DT_NOBEGIN :
-			(first - UNIX_TO_PG_SECS) * USECS_PER_SEC - s->opts->max_delivery_delay;
+			ctfdw_from_epoch(first) - s->opts->max_delivery_delay;
 }
 
 /* May the row on top come out? */

@@ -35,6 +35,13 @@ ctfdw_to_epoch(TimestampTz t)
 		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
+TimestampTz
+ctfdw_from_epoch(int64 secs)
+{
+	return (TimestampTz) (secs - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) *
+		USECS_PER_SEC;
+}
+
 /* ---------------------------------------------------------------- streams */
 
 static void

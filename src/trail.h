@@ -189,6 +189,7 @@ extern PGDLLIMPORT CtSyncHook *ctfdw_sync_hook;
 extern void ctfdw_take_page(CtTrailScan *s, ListStream *st, CtS3ListPage *page);
 extern bool ctfdw_take_key(CtTrailScan *s, ListStream *st, const char *key);
 extern int64 ctfdw_to_epoch(TimestampTz t);
+extern TimestampTz ctfdw_from_epoch(int64 secs);
 
 /* store_dir.c, for cloudtrail_validate() */
 extern void ctfdw_dir_page(CtTrailScan *s, const char *prefix, bool folders,

@@ -17,18 +17,8 @@ my $emu = start_emulator(gen => [ '--days', '4', '--events-per-day', '150',
 	'--end', '2026-11-20T00:00:00Z', '--seed', '13', '--late-fraction', '0.03',
 	'--no-digests' ]);
 my $node = node_with_server('order', conf => "max_parallel_workers_per_gather = 0\n");
-my $dir = "$emu->{data}/s3/trail-bucket";
 # the generator delivers some files up to 6 h 4 min late: the rule must cover them
-$node->safe_psql('postgres', qq{
-	IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public
-	  OPTIONS (bucket 'trail-bucket', max_delivery_delay '7 hours');
-	CREATE FOREIGN TABLE dir_events (event_time timestamptz, event_id text,
-	  event_name text, recipient_account_id text, aws_region text)
-	  SERVER emu OPTIONS (directory '$dir', max_delivery_delay '7 hours');
-	CREATE TABLE heap AS SELECT event_time, event_id, event_name, recipient_account_id, aws_region
-	  FROM trail_events;
-	ANALYZE heap;
-});
+order_tables($node);
 
 sub sql_one { $node->safe_psql('postgres', $_[0]) }
 

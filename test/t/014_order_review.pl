@@ -18,16 +18,7 @@ my $emu = start_emulator(gen => [ '--days', '3', '--events-per-day', '120',
 	'--no-digests' ]);
 my $node = node_with_server('orderrev', conf => "max_parallel_workers_per_gather = 0\n");
 my $dir = "$emu->{data}/s3/trail-bucket";
-$node->safe_psql('postgres', qq{
-	IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public
-	  OPTIONS (bucket 'trail-bucket', max_delivery_delay '7 hours');
-	CREATE FOREIGN TABLE dir_events (event_time timestamptz, event_id text,
-	  event_name text, recipient_account_id text, aws_region text)
-	  SERVER emu OPTIONS (directory '$dir', max_delivery_delay '7 hours');
-	CREATE TABLE heap AS SELECT event_time, event_id, event_name, recipient_account_id, aws_region
-	  FROM trail_events;
-	ANALYZE heap;
-});
+order_tables($node);
 
 sub sql_one { $node->safe_psql('postgres', $_[0]) }
 

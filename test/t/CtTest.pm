@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 
-our @EXPORT = qw(start_emulator ctl put_raw requests reset_emulator node_with_server api_username
+our @EXPORT = qw(start_emulator ctl put_raw requests reset_emulator node_with_server order_tables api_username
   $TOP $SHARED $PYTHON %KEYS);
 
 our $TOP = $ENV{CT_TOP} || File::Spec->rel2abs("$ENV{TESTDIR}/../..");
@@ -116,6 +116,25 @@ sub node_with_server
 		  OPTIONS (access_key_id '$akid', secret_access_key '$secret');
 	});
 	return $node;
+}
+
+# The tables of the ordered-scan tests: trail_events (S3, imported),
+# dir_events (the same files as a directory) and heap, a copy of their rows;
+# max_delivery_delay 7 hours covers the generator's latest deliveries.
+sub order_tables
+{
+	my ($node) = @_;
+	my $dir = "$emu->{data}/s3/trail-bucket";
+	$node->safe_psql('postgres', qq{
+		IMPORT FOREIGN SCHEMA cloudtrail FROM SERVER emu INTO public
+		  OPTIONS (bucket 'trail-bucket', max_delivery_delay '7 hours');
+		CREATE FOREIGN TABLE dir_events (event_time timestamptz, event_id text,
+		  event_name text, recipient_account_id text, aws_region text)
+		  SERVER emu OPTIONS (directory '$dir', max_delivery_delay '7 hours');
+		CREATE TABLE heap AS SELECT event_time, event_id, event_name, recipient_account_id, aws_region
+		  FROM trail_events;
+		ANALYZE heap;
+	});
 }
 
 END
